@@ -1,0 +1,1 @@
+"""SCF entry points, one folder per function; each index.py is glue only."""

@@ -1,0 +1,1 @@
+"""Test suite: unit, client (responses), handler and end-to-end (emulator) tests."""
