@@ -8,11 +8,10 @@ sizes in bytes, rotation in degrees. ``None`` means "not reported".
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Optional, Tuple
 
 # (key, value) pairs in COS order. A plain alias keeps tag sets hashable and easy to compare.
-Tag = Tuple[str, str]
-TagSet = Tuple[Tag, ...]
+Tag = tuple[str, str]
+TagSet = tuple[Tag, ...]
 
 FINISHED_JOB_STATES = frozenset({"Success", "Failed", "Cancel"})
 
@@ -24,7 +23,7 @@ class ObjectRef:
     bucket: str
     region: str
     key: str
-    version_id: Optional[str] = None
+    version_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -33,9 +32,9 @@ class ObjectHead:
 
     etag: str
     size: int
-    content_type: Optional[str] = None
-    version_id: Optional[str] = None
-    last_modified: Optional[str] = None
+    content_type: str | None = None
+    version_id: str | None = None
+    last_modified: str | None = None
 
 
 @dataclass(frozen=True)
@@ -45,102 +44,102 @@ class ListedObject:
     key: str
     etag: str
     size: int
-    last_modified: Optional[str] = None
+    last_modified: str | None = None
 
 
 @dataclass(frozen=True)
 class BucketPage:
     """One page of GET Bucket (list objects)."""
 
-    objects: Tuple[ListedObject, ...]
+    objects: tuple[ListedObject, ...]
     is_truncated: bool
-    next_marker: Optional[str] = None
-    common_prefixes: Tuple[str, ...] = ()
+    next_marker: str | None = None
+    common_prefixes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
 class FormatInfo:
-    name: Optional[str] = None  # FormatName, e.g. "mov,mp4,m4a,3gp,3g2,mj2"
-    long_name: Optional[str] = None
-    duration_s: Optional[float] = None
-    bitrate_kbps: Optional[float] = None
-    size_bytes: Optional[int] = None
-    num_streams: Optional[int] = None
-    num_programs: Optional[int] = None
-    start_time_s: Optional[float] = None
+    name: str | None = None  # FormatName, e.g. "mov,mp4,m4a,3gp,3g2,mj2"
+    long_name: str | None = None
+    duration_s: float | None = None
+    bitrate_kbps: float | None = None
+    size_bytes: int | None = None
+    num_streams: int | None = None
+    num_programs: int | None = None
+    start_time_s: float | None = None
 
 
 @dataclass(frozen=True)
 class VideoStream:
-    index: Optional[int] = None
-    codec_name: Optional[str] = None
-    codec_long_name: Optional[str] = None
-    codec_tag_string: Optional[str] = None
-    profile: Optional[str] = None
-    level: Optional[int] = None
-    width: Optional[int] = None
-    height: Optional[int] = None
-    fps: Optional[float] = None
-    avg_fps: Optional[float] = None  # "30.000000" or a rational "24/1", both typed to float
-    bitrate_kbps: Optional[float] = None
-    duration_s: Optional[float] = None
-    start_time_s: Optional[float] = None
-    num_frames: Optional[int] = None
-    rotation_deg: Optional[float] = None
-    pix_format: Optional[str] = None
-    dar: Optional[str] = None
-    sar: Optional[str] = None
-    field_order: Optional[str] = None
-    color_primaries: Optional[str] = None
-    color_range: Optional[str] = None
-    color_transfer: Optional[str] = None
-    has_b_frames: Optional[int] = None
-    ref_frames: Optional[int] = None
-    language: Optional[str] = None
+    index: int | None = None
+    codec_name: str | None = None
+    codec_long_name: str | None = None
+    codec_tag_string: str | None = None
+    profile: str | None = None
+    level: int | None = None
+    width: int | None = None
+    height: int | None = None
+    fps: float | None = None
+    avg_fps: float | None = None  # "30.000000" or a rational "24/1", both typed to float
+    bitrate_kbps: float | None = None
+    duration_s: float | None = None
+    start_time_s: float | None = None
+    num_frames: int | None = None
+    rotation_deg: float | None = None
+    pix_format: str | None = None
+    dar: str | None = None
+    sar: str | None = None
+    field_order: str | None = None
+    color_primaries: str | None = None
+    color_range: str | None = None
+    color_transfer: str | None = None
+    has_b_frames: int | None = None
+    ref_frames: int | None = None
+    language: str | None = None
 
 
 @dataclass(frozen=True)
 class AudioStream:
-    index: Optional[int] = None
-    codec_name: Optional[str] = None
-    codec_long_name: Optional[str] = None
-    codec_tag_string: Optional[str] = None
-    sample_rate_hz: Optional[int] = None
-    channels: Optional[int] = None
-    channel_layout: Optional[str] = None
-    sample_fmt: Optional[str] = None
-    bitrate_kbps: Optional[float] = None
-    duration_s: Optional[float] = None
-    start_time_s: Optional[float] = None
-    language: Optional[str] = None
+    index: int | None = None
+    codec_name: str | None = None
+    codec_long_name: str | None = None
+    codec_tag_string: str | None = None
+    sample_rate_hz: int | None = None
+    channels: int | None = None
+    channel_layout: str | None = None
+    sample_fmt: str | None = None
+    bitrate_kbps: float | None = None
+    duration_s: float | None = None
+    start_time_s: float | None = None
+    language: str | None = None
 
 
 @dataclass(frozen=True)
 class SubtitleStream:
-    index: Optional[int] = None
-    language: Optional[str] = None
+    index: int | None = None
+    language: str | None = None
 
 
 @dataclass(frozen=True)
 class MediaInfo:
-    format: Optional[FormatInfo] = None
-    videos: Tuple[VideoStream, ...] = ()
-    audios: Tuple[AudioStream, ...] = ()
-    subtitles: Tuple[SubtitleStream, ...] = ()
+    format: FormatInfo | None = None
+    videos: tuple[VideoStream, ...] = ()
+    audios: tuple[AudioStream, ...] = ()
+    subtitles: tuple[SubtitleStream, ...] = ()
 
 
 @dataclass(frozen=True)
 class JobInput:
-    bucket_id: Optional[str] = None  # "<name>-<appid>"
-    object: Optional[str] = None  # raw object key
-    region: Optional[str] = None
+    bucket_id: str | None = None  # "<name>-<appid>"
+    object: str | None = None  # raw object key
+    region: str | None = None
 
 
 @dataclass(frozen=True)
 class JobOperation:
-    user_data: Optional[str] = None
-    job_level: Optional[int] = None
-    media_info: Optional[MediaInfo] = None
+    user_data: str | None = None
+    job_level: int | None = None
+    media_info: MediaInfo | None = None
 
 
 @dataclass(frozen=True)
@@ -149,15 +148,15 @@ class Job:
 
     job_id: str
     state: str  # Submitted | Running | Success | Failed | Pause | Cancel
-    tag: Optional[str] = None
-    code: Optional[str] = None
-    message: Optional[str] = None
+    tag: str | None = None
+    code: str | None = None
+    message: str | None = None
     input: JobInput = field(default_factory=JobInput)
     operation: JobOperation = field(default_factory=JobOperation)
-    queue_id: Optional[str] = None
-    creation_time: Optional[str] = None  # CI text, e.g. 2022-06-27T15:23:10+0800; "-" -> None
-    start_time: Optional[str] = None
-    end_time: Optional[str] = None
+    queue_id: str | None = None
+    creation_time: str | None = None  # CI text, e.g. 2022-06-27T15:23:10+0800; "-" -> None
+    start_time: str | None = None
+    end_time: str | None = None
 
     @property
     def is_finished(self) -> bool:
@@ -172,9 +171,9 @@ class Job:
 class JobsPage:
     """GET /jobs/<ids> or GET /jobs?tag=...: the jobs found, unknown ids, the paging token."""
 
-    jobs: Tuple[Job, ...] = ()
-    non_exist_job_ids: Tuple[str, ...] = ()
-    next_token: Optional[str] = None
+    jobs: tuple[Job, ...] = ()
+    non_exist_job_ids: tuple[str, ...] = ()
+    next_token: str | None = None
 
 
 @dataclass(frozen=True)
@@ -182,4 +181,4 @@ class CallbackNotice:
     """A CI job-finished notification, as the callback body claims it (untrusted)."""
 
     event_name: str
-    jobs: Tuple[Job, ...] = ()
+    jobs: tuple[Job, ...] = ()

@@ -1,0 +1,77 @@
+"""The small interfaces the use cases are written against (STYLE.md: service -> Protocols).
+
+``shared.cos.CosClient`` and ``shared.ci.CiClient`` implement them over HTTP; tests may implement
+them with fakes, and mypy checks those fakes against these Protocols. Nothing here does I/O.
+``deadline`` is an absolute time on the transport's clock (seconds) after which no retry starts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from shared.models import BucketPage, Job, JobsPage, ObjectHead, ObjectRef, TagSet
+
+
+@dataclass(frozen=True)
+class MediaInfoJobRequest:
+    """What POST /jobs needs for one MediaInfo job (body order fixed by xmlcodec)."""
+
+    object_key: str
+    user_data: str
+    job_level: int
+    callback_url: str
+    callback_format: str  # "JSON" or "XML"
+
+
+class ObjectStore(Protocol):
+    def head_object(self, obj: ObjectRef, *, deadline: float | None = None) -> ObjectHead: ...
+
+    def get_object_tagging(self, obj: ObjectRef, *, deadline: float | None = None) -> TagSet: ...
+
+    def put_object_tagging(
+        self, obj: ObjectRef, tags: TagSet, *, deadline: float | None = None
+    ) -> None: ...
+
+    def list_objects(
+        self,
+        bucket: str,
+        region: str,
+        *,
+        prefix: str = "",
+        marker: str = "",
+        max_keys: int = 1000,
+        deadline: float | None = None,
+    ) -> BucketPage: ...
+
+
+class MediaJobs(Protocol):
+    def submit_media_info_job(
+        self,
+        bucket: str,
+        region: str,
+        request: MediaInfoJobRequest,
+        *,
+        deadline: float | None = None,
+    ) -> Job: ...
+
+    def describe_job(
+        self, bucket: str, region: str, job_id: str, *, deadline: float | None = None
+    ) -> Job | None:
+        """The job, or None when CI lists the id in NonExistJobIds."""
+        ...
+
+    def list_jobs(
+        self,
+        bucket: str,
+        region: str,
+        *,
+        states: Sequence[str] = (),
+        start_creation_time: str | None = None,
+        end_creation_time: str | None = None,
+        size: int = 100,
+        next_token: str | None = None,
+        order_by_time: str = "Desc",
+        deadline: float | None = None,
+    ) -> JobsPage: ...
