@@ -1,0 +1,223 @@
+"""The emulator's COS object store: object bytes and JSON metadata in a data folder on disk.
+
+Layout: ``<data_dir>/cos/<bucket>/<sha256(key)>.bin`` holds the bytes and ``.json`` beside it the
+metadata (key, etag, size, content type, last modified, tags, x-cos-meta-*, version id). Keys
+are hashed for file names so any key (spaces, CJK, '+', '%', '/') is safe on disk. An in-memory
+index (loaded from disk on first use of a bucket) answers listings. Buckets exist on first use.
+This module knows nothing about HTTP, XML or signatures.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+
+Tags = tuple[tuple[str, str], ...]
+
+
+class DigestMismatchError(ValueError):
+    """The body's MD5 differs from the Content-MD5 the client sent."""
+
+
+@dataclass(frozen=True)
+class StoredObject:
+    """One object's metadata. ``etag`` is the unquoted MD5 hex of the body."""
+
+    bucket: str
+    key: str
+    etag: str
+    size: int
+    content_type: str
+    last_modified: float
+    tags: Tags = ()
+    meta: Mapping[str, str] = field(default_factory=dict)
+    version_id: str | None = None
+
+
+@dataclass(frozen=True)
+class ListingPage:
+    objects: tuple[StoredObject, ...]
+    common_prefixes: tuple[str, ...]
+    is_truncated: bool
+    next_marker: str | None
+
+
+def _file_stem(key: str) -> str:
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()
+
+
+def _utf8_order(key: str) -> bytes:
+    return key.encode("utf-8")
+
+
+class ObjectStore:
+    """Thread-safe object store. Every write replaces files atomically (temp file + rename)."""
+
+    def __init__(self, data_dir: Path, clock: Callable[[], float] = time.time) -> None:
+        self._root = Path(data_dir) / "cos"
+        self._clock = clock
+        self._lock = threading.RLock()
+        self._index: dict[str, dict[str, StoredObject]] = {}
+
+    # -- reads ----------------------------------------------------------------------------------
+    def head(self, bucket: str, key: str) -> StoredObject | None:
+        with self._lock:
+            return self._bucket(bucket).get(key)
+
+    def body_path(self, bucket: str, key: str) -> Path | None:
+        """The file holding the object's bytes (for ffprobe), or None when there is no object."""
+        with self._lock:
+            if key not in self._bucket(bucket):
+                return None
+            return self._bucket_dir(bucket) / f"{_file_stem(key)}.bin"
+
+    def read_bytes(self, bucket: str, key: str) -> bytes | None:
+        with self._lock:
+            path = self.body_path(bucket, key)
+            return path.read_bytes() if path is not None else None
+
+    def list_objects(
+        self,
+        bucket: str,
+        *,
+        prefix: str = "",
+        marker: str = "",
+        max_keys: int = 1000,
+        delimiter: str = "",
+    ) -> ListingPage:
+        """Keys > marker with ``prefix``, in UTF-8 byte order; ``delimiter`` rolls up prefixes."""
+        with self._lock:
+            objects = dict(self._bucket(bucket))
+        marker_order = _utf8_order(marker)
+        keys = sorted(
+            (k for k in objects if k.startswith(prefix) and _utf8_order(k) > marker_order),
+            key=_utf8_order,
+        )
+        listed: list[StoredObject] = []
+        prefixes: list[str] = []
+        last = ""
+        for key in keys:
+            rolled = _rolled_up(key, prefix, delimiter)
+            if rolled is not None and prefixes and prefixes[-1] == rolled:
+                continue
+            if len(listed) + len(prefixes) >= max_keys:
+                return ListingPage(tuple(listed), tuple(prefixes), True, last or None)
+            if rolled is not None:
+                prefixes.append(rolled)
+                last = rolled
+            else:
+                listed.append(objects[key])
+                last = key
+        return ListingPage(tuple(listed), tuple(prefixes), False, None)
+
+    # -- writes ---------------------------------------------------------------------------------
+    def put_object(
+        self,
+        bucket: str,
+        key: str,
+        chunks: Iterable[bytes],
+        *,
+        content_type: str,
+        meta: Mapping[str, str],
+        tags: Tags = (),
+    ) -> StoredObject:
+        """Store the body streamed in ``chunks``; replaces any previous object and its tags."""
+        directory = self._bucket_dir(bucket)
+        directory.mkdir(parents=True, exist_ok=True)
+        digest = hashlib.md5(usedforsecurity=False)
+        size = 0
+        fd, tmp_name = tempfile.mkstemp(dir=directory, suffix=".part")
+        try:
+            with os.fdopen(fd, "wb") as out:
+                for chunk in chunks:
+                    digest.update(chunk)
+                    size += len(chunk)
+                    out.write(chunk)
+            if expected_md5 is not None and digest.digest() != expected_md5:
+                raise DigestMismatchError("Content-MD5 does not match the body")
+            stored = StoredObject(
+                bucket=bucket,
+                key=key,
+                etag=digest.hexdigest(),
+                size=size,
+                content_type=content_type,
+                last_modified=self._clock(),
+                tags=tuple(tags),
+                meta=dict(meta),
+            )
+            with self._lock:
+                os.replace(tmp_name, directory / f"{_file_stem(key)}.bin")
+                self._save(stored)
+        finally:
+            if os.path.exists(tmp_name):
+                os.unlink(tmp_name)
+        return stored
+
+    def put_tags(self, bucket: str, key: str, tags: Tags) -> StoredObject | None:
+        """Replace the object's tag set; None when there is no such object."""
+        with self._lock:
+            current = self._bucket(bucket).get(key)
+            if current is None:
+                return None
+            updated = replace(current, tags=tuple(tags))
+            self._save(updated)
+            return updated
+
+    def delete(self, bucket: str, key: str) -> bool:
+        with self._lock:
+            if self._bucket(bucket).pop(key, None) is None:
+                return False
+            stem = self._bucket_dir(bucket) / _file_stem(key)
+            for suffix in (".json", ".bin"):
+                stem.with_suffix(suffix).unlink(missing_ok=True)
+            return True
+
+    # -- internals --------------------------------------------------------------------------------
+    def _bucket_dir(self, bucket: str) -> Path:
+        return self._root / bucket
+
+    def _bucket(self, bucket: str) -> dict[str, StoredObject]:
+        """The bucket's index, loaded from disk the first time (lock held by the caller)."""
+        with self._lock:
+            index = self._index.get(bucket)
+            if index is None:
+                index = self._load(bucket)
+                self._index[bucket] = index
+            return index
+
+    def _load(self, bucket: str) -> dict[str, StoredObject]:
+        index: dict[str, StoredObject] = {}
+        directory = self._bucket_dir(bucket)
+        if not directory.is_dir():
+            return index
+        for meta_file in directory.glob("*.json"):
+            record = json.loads(meta_file.read_text(encoding="utf-8"))
+            record["tags"] = tuple((str(k), str(v)) for k, v in record.get("tags", ()))
+            stored = StoredObject(**record)
+            index[stored.key] = stored
+        return index
+
+    def _save(self, stored: StoredObject) -> None:
+        directory = self._bucket_dir(stored.bucket)
+        record = asdict(stored)
+        record["meta"] = dict(stored.meta)
+        fd, tmp_name = tempfile.mkstemp(dir=directory, suffix=".tmp")
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            json.dump(record, out, ensure_ascii=False)
+        os.replace(tmp_name, directory / f"{_file_stem(stored.key)}.json")
+        self._bucket(stored.bucket)[stored.key] = stored
+
+
+def _rolled_up(key: str, prefix: str, delimiter: str) -> str | None:
+    """The common prefix ``key`` rolls up into under ``delimiter``, or None."""
+    if not delimiter:
+        return None
+    cut = key.find(delimiter, len(prefix))
+    return key[: cut + len(delimiter)] if cut >= 0 else None

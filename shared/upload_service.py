@@ -1,0 +1,208 @@
+"""The upload use case: for every record of a COS trigger event, decide, check, submit a job.
+
+Per record: parse -> filter -> (optional) idempotency check on the object's tags -> POST /jobs
+with the object-bound callback URL and the UserData the callback needs. Records are isolated:
+an unreadable record is logged and skipped; a permanent remote error (4xx but 429) is logged and
+not retried; transient failures that outlive the clients' retries are collected and, after every
+record was tried, raised together (``TransientSubmitError``) so SCF's async retry runs. Written
+against ``ports.ObjectStore`` / ``ports.MediaJobs``; this module must not import requests.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Union
+
+from shared.callback_token import callback_url_for
+from shared.config import UploadSettings
+from shared.cos_event import ParsedRecord, RecordError, UploadRecord, parse_cos_event
+from shared.decision_log import DecisionLog, url_without_query
+from shared.errors import CosNotFoundError, EventError, MediaTaggerError, RemoteError
+from shared.errors import TransportError
+from shared.ports import MediaInfoJobRequest, MediaJobs, ObjectStore
+from shared.tags import recorded_result_etag
+from shared.upload_filter import Skip, decide_upload
+from shared.userdata import encode_user_data
+
+SAFETY_MARGIN_S = 1.5
+SAFETY_MARGIN_FRACTION = 0.1
+FUNCTION_NAME = "submit_on_upload"
+
+
+@dataclass(frozen=True)
+class Submitted:
+    job_id: str
+
+
+@dataclass(frozen=True)
+class Skipped:
+    reason: str
+
+
+@dataclass(frozen=True)
+class Failed:
+    code: str
+    permanent: bool
+    reason: str
+
+
+RecordOutcome = Union[Submitted, Skipped, Failed]
+
+
+class TransientSubmitError(MediaTaggerError):
+    """Some records failed transiently; raised after all were tried so SCF retries the event."""
+
+    http_status = 503
+    retryable = True
+
+    def __init__(self, failed_keys: tuple[str, ...], summary: dict[str, Any]) -> None:
+        super().__init__(
+            f"{len(failed_keys)} record(s) failed transiently, SCF will retry: "
+            + ", ".join(repr(key) for key in failed_keys)
+        )
+        self.failed_keys = failed_keys
+        self.summary = summary
+
+
+def invocation_deadline(started: float, time_limit_ms: object) -> float | None:
+    """When retrying must stop: the limit minus max(1.5 s, 10 %), never more than half of it."""
+    if not isinstance(time_limit_ms, (int, float)) or isinstance(time_limit_ms, bool):
+        return None
+    if time_limit_ms <= 0:
+        return None
+    limit_s = time_limit_ms / 1000
+    margin_s = min(limit_s / 2, max(SAFETY_MARGIN_S, limit_s * SAFETY_MARGIN_FRACTION))
+    return started + limit_s - margin_s
+
+
+class UploadService:
+    """Submits MediaInfo jobs for uploads; one instance per invocation."""
+
+    def __init__(
+        self,
+        settings: UploadSettings,
+        store: ObjectStore,
+        jobs: MediaJobs,
+        log: DecisionLog,
+        *,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._settings = settings
+        self._store = store
+        self._jobs = jobs
+        self._log = log
+        self._clock = clock
+
+    def submit_for_event(self, event: object, *, deadline: float | None) -> dict[str, Any]:
+        """The summary; raises TransientSubmitError when a record should be retried."""
+        summary: dict[str, Any] = {"submitted": [], "skipped": [], "failed": []}
+        try:
+            records = parse_cos_event(event)
+        except EventError as exc:
+            self._log.decision("skipped", reason=f"not-a-cos-event: {exc}", level=logging.WARNING)
+            return summary
+        for parsed in records:
+            self._handle_record(parsed, deadline, summary)
+        self._log.decision(
+            "invocation-summary",
+            reason=None,
+            submitted=len(summary["submitted"]),
+            skipped=len(summary["skipped"]),
+            failed=len(summary["failed"]),
+        )
+        transient = tuple(f["key"] for f in summary["failed"] if not f["permanent"])
+        if transient:
+            raise TransientSubmitError(transient, summary)
+        return summary
+
+    def _handle_record(
+        self, parsed: ParsedRecord, deadline: float | None, summary: dict[str, Any]
+    ) -> None:
+        started = self._clock()
+        if isinstance(parsed, RecordError):
+            reason = f"unreadable-record: {parsed.problem}"
+            summary["skipped"].append({"key": parsed.key, "reason": reason})
+            self._log.decision("skipped", key=parsed.key, reason=reason, level=logging.WARNING)
+            return
+        outcome = self._outcome_for(parsed, deadline)
+        self._record_outcome(parsed, outcome, round((self._clock() - started) * 1000), summary)
+
+    def _record_outcome(
+        self, record: UploadRecord, outcome: RecordOutcome, ms: int, summary: dict[str, Any]
+    ) -> None:
+        where = {"bucket": record.bucket, "key": record.key, "ms": ms}
+        facts = {"event_name": record.event_name, "etag": record.etag, "size": record.size}
+        if isinstance(outcome, Submitted):
+            summary["submitted"].append({"key": record.key, "job_id": outcome.job_id})
+            callback = url_without_query(self._settings.callback_url)
+            self._log.decision(
+                "submitted", job_id=outcome.job_id, callback=callback, **where, **facts
+            )
+        elif isinstance(outcome, Skipped):
+            summary["skipped"].append({"key": record.key, "reason": outcome.reason})
+            self._log.decision("skipped", reason=outcome.reason, **where, **facts)
+        else:
+            summary["failed"].append(
+                {"key": record.key, "code": outcome.code, "permanent": outcome.permanent}
+            )
+            level = logging.ERROR if outcome.permanent else logging.WARNING
+            self._log.decision(
+                "failed",
+                reason=outcome.reason,
+                code=outcome.code,
+                permanent=outcome.permanent,
+                level=level,
+                **where,
+                **facts,
+            )
+
+    def _outcome_for(self, record: UploadRecord, deadline: float | None) -> RecordOutcome:
+        decision = decide_upload(
+            record,
+            extensions=self._settings.extensions,
+            include_prefixes=self._settings.include_prefixes,
+            exclude_prefixes=self._settings.exclude_prefixes,
+        )
+        if isinstance(decision, Skip):
+            return Skipped(decision.reason)
+        if deadline is not None and self._clock() >= deadline:
+            return Failed("DeadlineExceeded", False, "no time left before the function timeout")
+        try:
+            return self._check_and_submit(record, deadline)
+        except CosNotFoundError:
+            return Skipped("object-gone")
+        except RemoteError as exc:
+            return Failed(exc.code, exc.permanent, f"{exc.service} {exc.status}: {exc.message}")
+        except TransportError as exc:
+            return Failed("TransportError", False, str(exc))
+        except EventError as exc:  # e.g. a key XML cannot carry: resubmitting cannot help
+            return Failed("InvalidRecord", True, str(exc))
+
+    def _check_and_submit(self, record: UploadRecord, deadline: float | None) -> RecordOutcome:
+        etag, size = record.etag, record.size
+        if etag is None:  # not in the event: ask COS (one HEAD, only in this case)
+            head = self._store.head_object(record.object_ref, deadline=deadline)
+            etag, size = head.etag, head.size
+        if self._settings.idempotency_check:
+            tags = self._store.get_object_tagging(record.object_ref, deadline=deadline)
+            if recorded_result_etag(tags, self._settings.tag_prefix) == etag:
+                return Skipped("already-tagged")
+        job = self._jobs.submit_media_info_job(
+            record.bucket, record.region, self._job_request(record, etag, size), deadline=deadline
+        )
+        return Submitted(job.job_id)
+
+    def _job_request(self, record: UploadRecord, etag: str, size: int) -> MediaInfoJobRequest:
+        settings = self._settings
+        return MediaInfoJobRequest(
+            object_key=record.key,
+            user_data=encode_user_data(etag, size, record.version_id),
+            job_level=settings.job_level,
+            callback_url=callback_url_for(
+                settings.callback_url, settings.callback_secret, record.bucket, record.key
+            ),
+            callback_format=settings.callback_format,
+        )
