@@ -41,5 +41,10 @@ fmt: $(STAMP)
 demo: $(STAMP) ffmpeg
 	$(BIN)/python -m emulator demo $(FILE)
 
+# One deployable zip per SCF function (build/<function>.zip, sizes printed) for the runtime that
+# serverless.yml names; needs that Python here (pyenv, python3.X on PATH, or SCF_PYTHON=/path).
+package: $(STAMP)
+	$(BIN)/python -m deploy.package $(if $(SCF_PYTHON),--python $(SCF_PYTHON))
+
 clean:
 	rm -rf $(VENV) build .pytest_cache .mypy_cache .ruff_cache

@@ -99,7 +99,6 @@ class Emulator:
         if self.callback_format not in ("JSON", "XML"):
             raise ValueError("callback_format must be JSON or XML")
         self.callback_secret = callback_secret or secrets.token_urlsafe(32)
-        self.faults = faults
         self._temp_dir = None if data_dir is not None else tempfile.mkdtemp(prefix="cos-emu-")
         self.data_dir = Path(data_dir if data_dir is not None else str(self._temp_dir))
         self._function_env = dict(function_env or {})
@@ -112,12 +111,6 @@ class Emulator:
             batch_window_s=batch_window_s,
             clock=clock,
         )
-        self.function_url = FunctionUrlServer(
-            as_handler(callback_handler),
-            FunctionIdentity(CALLBACK_FUNCTION, time_limit_in_ms=function_time_limit_ms),
-            host=host,
-            port=function_url_port,
-        )
         self.server = EmulatorServer(
             data_dir=self.data_dir,
             credentials=self.credentials,
@@ -128,6 +121,13 @@ class Emulator:
             faults=faults,
             clock=clock,
             latency_s=latency_s,
+        )
+        self.faults = self.server.faults
+        self.function_url = FunctionUrlServer(
+            as_handler(callback_handler),
+            FunctionIdentity(CALLBACK_FUNCTION, time_limit_in_ms=function_time_limit_ms),
+            host=host,
+            port=function_url_port,
         )
 
     # -- endpoints and environment --------------------------------------------------------------
@@ -175,16 +175,22 @@ class Emulator:
 
     # -- lifecycle ------------------------------------------------------------------------------
     def start(self) -> Emulator:
-        self.data_dir.mkdir(parents=True, exist_ok=True)
-        self.function_url.start()
-        self.server.start()
+        """Listen, then set the functions' environment; on failure nothing is left running."""
+        try:
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+            self.function_url.start()
+            self.server.start()
+        except BaseException:
+            self.stop()
+            raise
         self._apply_environ()
         return self
 
     def stop(self) -> None:
         try:
-            self.server.stop()
+            # running upload attempts finish against a live server; then no more callbacks
             self.upload.close()
+            self.server.stop()
             self.function_url.stop()
         finally:
             self._restore_environ()
@@ -201,6 +207,18 @@ class Emulator:
         traceback: TracebackType | None,
     ) -> None:
         self.stop()
+
+    def stats(self) -> dict[str, Any]:
+        """The server's counters plus the two functions' invocation counts."""
+        uploads = self.upload.invocations
+        callbacks = self.function_url.invocations
+        return {
+            **self.server.stats(),
+            "upload_invocations": len(uploads),
+            "upload_failures": sum(1 for inv in uploads if not inv.ok),
+            "callback_invocations": len(callbacks),
+            "callback_failures": sum(1 for inv in callbacks if not inv.ok),
+        }
 
     def wait_idle(self, timeout_s: float) -> bool:
         """True once no upload invocation, CI job or callback is queued, running or retrying."""

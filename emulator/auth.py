@@ -55,9 +55,9 @@ class EmulatorCredentials:
     def default(cls) -> EmulatorCredentials:
         """Fixed, obviously fake values for local runs (never real cloud credentials)."""
         return cls(
-            secret_id="AKIDLOCALEMULATOR000000000000000000",
-            secret_key="LocalEmulatorSecretKeyNotASecret0000",
-            token="local-emulator-session-token",
+            secret_id="AKIDLOCALEMULATOR000000000000000000",  # noqa: S106 -- fake, local only
+            secret_key="LocalEmulatorSecretKeyNotASecret0000",  # noqa: S106 -- fake, local only
+            token="local-emulator-session-token",  # noqa: S106 -- fake, local only
         )
 
     def __repr__(self) -> str:  # keep the key and token out of logs and tracebacks
@@ -102,7 +102,9 @@ def _key_time(text: str) -> tuple[int, int] | None:
     return int(start), int(end)
 
 
-def _token_failure(credentials: EmulatorCredentials, headers: Mapping[str, str]) -> AuthFailure | None:
+def _token_failure(
+    credentials: EmulatorCredentials, headers: Mapping[str, str]
+) -> AuthFailure | None:
     if credentials.token is None:
         return None
     # The SDK in IP/Port mode sends CI calls with x-ci-security-token to the COS host and
@@ -127,7 +129,9 @@ def _signed_values(
 
 
 def _expected_signature(
-    credentials: EmulatorCredentials, request: SignedRequest, fields: Mapping[str, str],
+    credentials: EmulatorCredentials,
+    request: SignedRequest,
+    fields: Mapping[str, str],
     times: tuple[int, int],
 ) -> str | AuthFailure:
     headers = _signed_values(fields["q-header-list"], request.headers, "header")
@@ -146,17 +150,22 @@ def _expected_signature(
         return chosen
     params = {original_name[name]: value for name, value in chosen.items()}
     header_value = authorization(
-        credentials.secret_id, credentials.secret_key, request.method, request.path,
-        params, headers, times[0], times[1],
+        credentials.secret_id,
+        credentials.secret_key,
+        request.method,
+        request.path,
+        params,
+        headers,
+        times[0],
+        times[1],
     )
     return header_value.rsplit("q-signature=", 1)[1]
 
 
-def verify_request(
-    credentials: EmulatorCredentials, request: SignedRequest, now: float
-) -> AuthFailure | None:
-    """None when the request is signed by ``credentials`` and valid at ``now``."""
-    header = request.headers.get("authorization", "")
+def _header_failure(
+    credentials: EmulatorCredentials, header: str
+) -> tuple[dict[str, str], tuple[int, int]] | AuthFailure:
+    """Parsed Authorization fields and key time, or why the header itself is refused."""
     if not header.strip():
         return AuthFailure("missing", "The request carries no Authorization header")
     fields = parse_authorization(header)
@@ -167,6 +176,17 @@ def verify_request(
     times = _key_time(fields["q-key-time"])
     if times is None:
         return AuthFailure("malformed", "q-key-time must be '<start>;<end>' in Unix seconds")
+    return fields, times
+
+
+def verify_request(
+    credentials: EmulatorCredentials, request: SignedRequest, now: float
+) -> AuthFailure | None:
+    """None when the request is signed by ``credentials`` and valid at ``now``."""
+    parsed = _header_failure(credentials, request.headers.get("authorization", ""))
+    if isinstance(parsed, AuthFailure):
+        return parsed
+    fields, times = parsed
     if not times[0] <= now <= times[1]:
         return AuthFailure("expired", "Request has expired")
     token_failure = _token_failure(credentials, request.headers)
@@ -177,7 +197,6 @@ def verify_request(
         return expected
     if not hmac.compare_digest(expected, fields["q-signature"].lower()):
         return AuthFailure(
-            "signature",
-            "The Signature you specified does not match what we calculated",
+            "signature", "The Signature you specified does not match what we calculated"
         )
     return None

@@ -52,13 +52,20 @@ class Callback:
 
 def post_callback(callback: Callback, timeout_s: float) -> int:
     """One POST; the HTTP status, or 0 when the receiver could not be reached."""
+    if not is_loopback_url(callback.url):  # checked at submit too; never leave this machine
+        LOG.warning("callback for job %s refused: not a loopback URL", callback.job_id)
+        return 0
     parts = urlsplit(callback.url)
     body, content_type = callback.body()
     path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-    connection = http.client.HTTPConnection(parts.hostname or "", parts.port or 80, timeout=timeout_s)
+    connection = http.client.HTTPConnection(
+        parts.hostname or "", parts.port or 80, timeout=timeout_s
+    )
     try:
         connection.request(
-            "POST", path, body=body,
+            "POST",
+            path,
+            body=body,
             headers={"Content-Type": content_type, "User-Agent": USER_AGENT},
         )
         response = connection.getresponse()
@@ -75,7 +82,11 @@ class CallbackDispatcher:
     """Delivers callbacks on a small thread pool; ``in_flight`` includes held ones."""
 
     def __init__(
-        self, faults: Faults, *, timeout_s: float = 10.0, max_hold_s: float = 2.0,
+        self,
+        faults: Faults,
+        *,
+        timeout_s: float = 10.0,
+        max_hold_s: float = 2.0,
         post: Callable[[Callback, float], int] = post_callback,
     ) -> None:
         self._faults = faults

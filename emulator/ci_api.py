@@ -52,7 +52,9 @@ def _parse_request(body: bytes) -> dict[str, Any]:
     try:
         root = parse_xml(body)
     except MalformedBodyError as exc:
-        raise ServiceError(400, "InvalidContent", f"The request body is not valid XML: {exc}") from exc
+        raise ServiceError(
+            400, "InvalidContent", f"The request body is not valid XML: {exc}"
+        ) from exc
     if root.tag.rsplit("}", 1)[-1] != "Request":
         raise ServiceError(400, "InvalidContent", "The root element must be <Request>")
     return element_to_tree(root)
@@ -127,7 +129,7 @@ class CiApi:
         self._enqueue = enqueue
 
     def handle(self, request: ApiRequest) -> Reply:
-        """Answer one request on ``<bucket>.ci.<region>.myqcloud.com`` (or /jobs on the COS host)."""
+        """Answer one request on ``<bucket>.ci.<region>.myqcloud.com`` (or /jobs on COS)."""
         if request.path in ("/jobs", "/jobs/"):
             if request.method == "POST":
                 return self._create(request)
@@ -153,9 +155,14 @@ class CiApi:
             raise _invalid(f"QueueId {queue_id} does not exist")
         url, fmt = _callback(tree)
         job = self._jobs.create(
-            bucket=request.bucket, region=request.region, object_key=object_key,
-            queue_id=queue_id, job_level=job_level, user_data=_user_data(operation),
-            callback_url=url, callback_format=fmt,
+            bucket=request.bucket,
+            region=request.region,
+            object_key=object_key,
+            queue_id=queue_id,
+            job_level=job_level,
+            user_data=_user_data(operation),
+            callback_url=url,
+            callback_format=fmt,
         )
         self._enqueue(job.job_id)
         return _jobs_reply([("JobsDetail", job_detail_nodes(job))])
@@ -192,7 +199,6 @@ class CiApi:
         nodes: list[XmlNode] = [("JobsDetail", job_detail_nodes(job)) for job in page]
         nodes.append(("NextToken", str(page[-1].seq) if more else None))
         return _jobs_reply(nodes)
-
 
 
 @dataclass(frozen=True)

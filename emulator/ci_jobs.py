@@ -90,14 +90,29 @@ class JobStore:
         self._seq = itertools.count(1)
 
     def create(
-        self, *, bucket: str, region: str, object_key: str, queue_id: str, job_level: str,
-        user_data: str | None, callback_url: str | None, callback_format: str,
+        self,
+        *,
+        bucket: str,
+        region: str,
+        object_key: str,
+        queue_id: str,
+        job_level: str,
+        user_data: str | None,
+        callback_url: str | None,
+        callback_format: str,
     ) -> JobRecord:
         with self._lock:
             job = JobRecord(
-                job_id="j" + uuid.uuid4().hex, seq=next(self._seq), bucket=bucket, region=region,
-                object_key=object_key, queue_id=queue_id, job_level=job_level,
-                user_data=user_data, callback_url=callback_url, callback_format=callback_format,
+                job_id="j" + uuid.uuid4().hex,
+                seq=next(self._seq),
+                bucket=bucket,
+                region=region,
+                object_key=object_key,
+                queue_id=queue_id,
+                job_level=job_level,
+                user_data=user_data,
+                callback_url=callback_url,
+                callback_format=callback_format,
                 creation_time=self._clock(),
             )
             self._jobs[job.job_id] = job
@@ -119,14 +134,20 @@ class JobStore:
             return job
 
     def finish(
-        self, job_id: str, *, media_info: list[XmlNode] | None, code: str = "Success",
+        self,
+        job_id: str,
+        *,
+        media_info: list[XmlNode] | None,
+        code: str = "Success",
         message: str = "",
     ) -> JobRecord:
         with self._lock:
             job = replace(
                 self._jobs[job_id],
                 state="Success" if media_info is not None else "Failed",
-                code=code, message=message, end_time=self._clock(),
+                code=code,
+                message=message,
+                end_time=self._clock(),
                 media_info=tuple(media_info) if media_info is not None else None,
             )
             self._jobs[job_id] = job
@@ -137,8 +158,13 @@ class JobRunner:
     """Worker threads that run queued jobs; ``active`` counts jobs not yet handed over."""
 
     def __init__(
-        self, jobs: JobStore, *, resolve_object: Callable[[str, str], Path | None],
-        ffprobe: str, on_finished: Callable[[JobRecord], None], step_delay_s: float = 0.05,
+        self,
+        jobs: JobStore,
+        *,
+        resolve_object: Callable[[str, str], Path | None],
+        ffprobe: str,
+        on_finished: Callable[[JobRecord], None],
+        step_delay_s: float = 0.05,
         probe_timeout_s: float = 30.0,
     ) -> None:
         self._jobs = jobs
@@ -198,7 +224,9 @@ class JobRunner:
         media = self._resolve_object(job.bucket, job.object_key)
         if media is None:
             finished = self._jobs.finish(
-                job_id, media_info=None, code="ResourceNotFound",
+                job_id,
+                media_info=None,
+                code="ResourceNotFound",
                 message=f"The input object {job.object_key} does not exist",
             )
         else:

@@ -14,10 +14,9 @@ import binascii
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from email.utils import formatdate
-from urllib.parse import quote
 
+from emulator.cos_listing import list_bucket
 from emulator.cos_tagging import (
     parse_tagging_body,
     parse_tagging_header,
@@ -31,7 +30,6 @@ from emulator.xmlreply import XML_CONTENT_TYPE, XmlNode, to_xml
 LOG = logging.getLogger(__name__)
 MAX_TAGGING_BODY = 64 * 1024
 DEFAULT_CONTENT_TYPE = "application/octet-stream"
-MAX_LIST_KEYS = 1000
 META_PREFIX = "x-cos-meta-"
 
 
@@ -53,12 +51,6 @@ class ObjectCreated:
 
 def http_date(epoch: float) -> str:
     return formatdate(epoch, usegmt=True)
-
-
-def iso_time(epoch: float) -> str:
-    """``2019-05-24T10:56:40.000Z`` as in ListBucketResult."""
-    stamp = datetime.fromtimestamp(epoch, timezone.utc)
-    return stamp.strftime("%Y-%m-%dT%H:%M:%S.") + f"{stamp.microsecond // 1000:03d}Z"
 
 
 def object_headers(obj: StoredObject) -> list[tuple[str, str]]:
@@ -113,7 +105,9 @@ class CosApi:
         if request.has_param("tagging"):
             return self._tagging_request(request)
         operations = {
-            "PUT": self._put_object, "GET": self._get_object, "HEAD": self._get_object,
+            "PUT": self._put_object,
+            "GET": self._get_object,
+            "HEAD": self._get_object,
             "DELETE": self._delete_object,
         }
         operation = operations.get(request.method)
@@ -130,12 +124,18 @@ class CosApi:
         meta = {k: v for k, v in request.headers.items() if k.startswith(META_PREFIX)}
         try:
             stored = self._store.put_object(
-                request.bucket, request.key, request.body.chunks(),
+                request.bucket,
+                request.key,
+                request.body.chunks(),
                 content_type=request.headers.get("content-type") or DEFAULT_CONTENT_TYPE,
-                meta=meta, tags=tags, expected_md5=_content_md5(request),
+                meta=meta,
+                tags=tags,
+                expected_md5=_content_md5(request),
             )
         except DigestMismatchError as exc:
-            raise ServiceError(400, "BadDigest", "The Content-MD5 does not match the body.") from exc
+            raise ServiceError(
+                400, "BadDigest", "The Content-MD5 does not match the body."
+            ) from exc
         self._announce(request, stored)
         headers = [("ETag", f'"{stored.etag}"')]
         if stored.version_id:
@@ -146,9 +146,15 @@ class CosApi:
         if self._on_object_created is None:
             return
         event = ObjectCreated(
-            bucket=stored.bucket, region=request.region, key=stored.key, etag=stored.etag,
-            size=stored.size, content_type=stored.content_type, version_id=stored.version_id,
-            event_name="cos:ObjectCreated:Put", request_headers=dict(request.raw_headers),
+            bucket=stored.bucket,
+            region=request.region,
+            key=stored.key,
+            etag=stored.etag,
+            size=stored.size,
+            content_type=stored.content_type,
+            version_id=stored.version_id,
+            event_name="cos:ObjectCreated:Put",
+            request_headers=dict(request.raw_headers),
             source_ip=request.client_ip,
         )
         try:
@@ -195,51 +201,9 @@ class CosApi:
     # -- bucket ---------------------------------------------------------------------------------
     def _bucket_request(self, request: ApiRequest) -> Reply:
         if request.method == "GET":
-            return self._list_objects(request)
+            return list_bucket(self._store, request)
         if request.method in ("PUT", "HEAD"):
             return Reply(200)  # buckets exist on first use
-        raise ServiceError(405, "MethodNotAllowed", f"{request.method} on a bucket is not emulated.")
-
-    def _list_objects(self, request: ApiRequest) -> Reply:
-        prefix = request.param("prefix") or ""
-        marker = request.param("marker") or ""
-        delimiter = request.param("delimiter") or ""
-        max_keys = _max_keys(request.param("max-keys"))
-        encode = (request.param("encoding-type") or "").lower() == "url"
-        page = self._store.list_objects(
-            request.bucket, prefix=prefix, marker=marker, max_keys=max_keys, delimiter=delimiter
+        raise ServiceError(
+            405, "MethodNotAllowed", f"{request.method} on a bucket is not emulated."
         )
-        shown = (lambda text: quote(text.encode("utf-8"), safe="/-_.~")) if encode else str
-        nodes: list[XmlNode] = [("Name", request.bucket)]
-        if encode:
-            nodes.append(("EncodingType", "url"))
-        nodes += [("Prefix", shown(prefix) or None), ("Marker", shown(marker) or None),
-                  ("MaxKeys", str(max_keys))]
-        if delimiter:
-            nodes.append(("Delimiter", shown(delimiter)))
-        nodes.append(("IsTruncated", "true" if page.is_truncated else "false"))
-        if page.next_marker:
-            nodes.append(("NextMarker", shown(page.next_marker)))
-        nodes += [("CommonPrefixes", [("Prefix", shown(p))]) for p in page.common_prefixes]
-        nodes += [("Contents", _contents(obj, shown(obj.key))) for obj in page.objects]
-        return _xml_reply("ListBucketResult", nodes)
-
-
-def _max_keys(value: str | None) -> int:
-    if value is None or value == "":
-        return MAX_LIST_KEYS
-    if not value.isdigit() or not value.isascii():
-        raise ServiceError(400, "InvalidArgument", "max-keys must be a non-negative integer")
-    return min(int(value), MAX_LIST_KEYS)
-
-
-def _contents(obj: StoredObject, key: str) -> list[XmlNode]:
-    appid = obj.bucket.rsplit("-", 1)[-1]
-    return [
-        ("Key", key),
-        ("LastModified", iso_time(obj.last_modified)),
-        ("ETag", f'"{obj.etag}"'),
-        ("Size", str(obj.size)),
-        ("Owner", [("ID", appid), ("DisplayName", appid)]),
-        ("StorageClass", "STANDARD"),
-    ]

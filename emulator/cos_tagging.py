@@ -91,7 +91,8 @@ def _check_tag(key: str, value: str) -> None:
         bad = _bad_characters(text)
         if bad:
             raise ServiceError(
-                400, "InvalidTag",
+                400,
+                "InvalidTag",
                 f"Tag {what} {text!r} contains characters that are not allowed: {''.join(bad)!r}",
             )
 

@@ -139,9 +139,13 @@ class Faults:
             pending = self._state.pending_failures.get(api)
             status: int | None = pending.pop(0) if pending else None
             plan = self._state.random_plan
-            if status is None and plan is not None and api in plan.apis:
-                if plan.rng.random() < plan.rate:
-                    status = plan.rng.choice(plan.statuses)
+            if (
+                status is None
+                and plan is not None
+                and api in plan.apis
+                and plan.rng.random() < plan.rate
+            ):
+                status = plan.rng.choice(plan.statuses)
             if status is not None:
                 self._count(f"{api}_{status}")
             return status

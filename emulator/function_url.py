@@ -161,10 +161,11 @@ class FunctionUrlServer:
         self._thread.start()
 
     def stop(self) -> None:
-        self._httpd.shutdown()
-        self._httpd.server_close()
-        if self._thread is not None:
+        if self._thread is not None:  # shutdown() would wait forever for a loop never started
+            self._httpd.shutdown()
             self._thread.join(timeout=5)
+            self._thread = None
+        self._httpd.server_close()
 
     def invoke(self, event: dict[str, Any]) -> UrlInvocation:
         """Call the handler with ``event`` and map the outcome to an HTTP reply (and record it)."""

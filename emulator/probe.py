@@ -15,7 +15,7 @@ import subprocess
 from collections.abc import Callable, Mapping
 from fractions import Fraction
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 from emulator.xmlreply import XmlNode
 
@@ -25,8 +25,11 @@ DEFAULT_TIMEOUT_S = 30.0
 # unsupported file": used when ffprobe cannot read the object or finds no audio/video stream.
 NOT_MEDIA_CODE = "ResourceNotSupported"
 # CI reports colour fields as "unknown" when the stream does not carry them (handbook section 4).
-_COLOUR_FIELDS = {"ColorPrimaries": "color_primaries", "ColorRange": "color_range",
-                  "ColorTransfer": "color_transfer"}
+_COLOUR_FIELDS = {
+    "ColorPrimaries": "color_primaries",
+    "ColorRange": "color_range",
+    "ColorTransfer": "color_transfer",
+}
 
 
 class MediaProbeError(Exception):
@@ -36,7 +39,7 @@ class MediaProbeError(Exception):
         self.message = message
 
 
-def find_ffprobe(which: Callable[[str], Optional[str]] = shutil.which) -> str:
+def find_ffprobe(which: Callable[[str], str | None] = shutil.which) -> str:
     """Path of ffprobe; RuntimeError with install advice when it is missing (no fallback)."""
     path = which("ffprobe")
     if path is None:
@@ -52,7 +55,10 @@ def run_ffprobe(ffprobe: str, media: Path, timeout_s: float = DEFAULT_TIMEOUT_S)
     try:
         done = subprocess.run(
             [ffprobe, *FFPROBE_ARGS, str(media)],
-            capture_output=True, timeout=timeout_s, check=False, shell=False,
+            capture_output=True,
+            timeout=timeout_s,
+            check=False,
+            shell=False,
         )
     except subprocess.TimeoutExpired as exc:
         raise MediaProbeError("InternalError", f"ffprobe took longer than {timeout_s} s") from exc
@@ -139,13 +145,20 @@ def _common(stream: Mapping[str, Any], fallback_duration: Any) -> dict[str, str 
 def _video(stream: Mapping[str, Any], fallback_duration: Any) -> dict[str, str | None]:
     fields = _common(stream, fallback_duration)
     fields.update(
-        AvgFps=_six(stream.get("avg_frame_rate")), Dar=_text(stream.get("display_aspect_ratio")),
-        FieldOrder=_text(stream.get("field_order")), Fps=_six(stream.get("r_frame_rate")),
-        HasBFrame=_int(stream.get("has_b_frames")), Height=_int(stream.get("height")),
-        Level=_int(stream.get("level")), NumFrames=_int(stream.get("nb_frames")),
-        PixFormat=_text(stream.get("pix_fmt")), Profile=_text(stream.get("profile")),
-        RefFrames=_int(stream.get("refs")), Rotation=_rotation(stream),
-        Sar=_text(stream.get("sample_aspect_ratio")), Width=_int(stream.get("width")),
+        AvgFps=_six(stream.get("avg_frame_rate")),
+        Dar=_text(stream.get("display_aspect_ratio")),
+        FieldOrder=_text(stream.get("field_order")),
+        Fps=_six(stream.get("r_frame_rate")),
+        HasBFrame=_int(stream.get("has_b_frames")),
+        Height=_int(stream.get("height")),
+        Level=_int(stream.get("level")),
+        NumFrames=_int(stream.get("nb_frames")),
+        PixFormat=_text(stream.get("pix_fmt")),
+        Profile=_text(stream.get("profile")),
+        RefFrames=_int(stream.get("refs")),
+        Rotation=_rotation(stream),
+        Sar=_text(stream.get("sample_aspect_ratio")),
+        Width=_int(stream.get("width")),
     )
     for name, source in _COLOUR_FIELDS.items():
         fields[name] = _text(stream.get(source)) or "unknown"
@@ -155,8 +168,10 @@ def _video(stream: Mapping[str, Any], fallback_duration: Any) -> dict[str, str |
 def _audio(stream: Mapping[str, Any], fallback_duration: Any) -> dict[str, str | None]:
     fields = _common(stream, fallback_duration)
     fields.update(
-        Channel=_int(stream.get("channels")), ChannelLayout=_text(stream.get("channel_layout")),
-        SampleFmt=_text(stream.get("sample_fmt")), SampleRate=_int(stream.get("sample_rate")),
+        Channel=_int(stream.get("channels")),
+        ChannelLayout=_text(stream.get("channel_layout")),
+        SampleFmt=_text(stream.get("sample_fmt")),
+        SampleRate=_int(stream.get("sample_rate")),
     )
     return fields
 
@@ -166,13 +181,18 @@ def _nodes(fields: Mapping[str, str | None]) -> list[XmlNode]:
 
 
 def _format(fmt: Mapping[str, Any]) -> list[XmlNode]:
-    return _nodes({
-        "Bitrate": _kbps(fmt.get("bit_rate")), "Duration": _six(fmt.get("duration")),
-        "FormatLongName": _text(fmt.get("format_long_name")),
-        "FormatName": _text(fmt.get("format_name")), "NumProgram": _int(fmt.get("nb_programs")),
-        "NumStream": _int(fmt.get("nb_streams")), "Size": _int(fmt.get("size")),
-        "StartTime": _six(fmt.get("start_time")),
-    })
+    return _nodes(
+        {
+            "Bitrate": _kbps(fmt.get("bit_rate")),
+            "Duration": _six(fmt.get("duration")),
+            "FormatLongName": _text(fmt.get("format_long_name")),
+            "FormatName": _text(fmt.get("format_name")),
+            "NumProgram": _int(fmt.get("nb_programs")),
+            "NumStream": _int(fmt.get("nb_streams")),
+            "Size": _int(fmt.get("size")),
+            "StartTime": _six(fmt.get("start_time")),
+        }
+    )
 
 
 def media_info_nodes(probed: Mapping[str, Any]) -> list[XmlNode]:
@@ -187,12 +207,16 @@ def media_info_nodes(probed: Mapping[str, Any]) -> list[XmlNode]:
         elif kind == "audio":
             by_type["Audio"].append(("Audio", _nodes(_audio(stream, fmt.get("duration")))))
         elif kind == "subtitle":
-            subtitle = {"Index": _int(stream.get("index")),
-                        "Language": _text(stream.get("tags", {}).get("language")) or "und"}
+            subtitle = {
+                "Index": _int(stream.get("index")),
+                "Language": _text(stream.get("tags", {}).get("language")) or "und",
+            }
             by_type["Subtitle"].append(("Subtitle", _nodes(subtitle)))
     if not by_type["Video"] and not by_type["Audio"]:
         raise MediaProbeError(NOT_MEDIA_CODE, "The input file has no audio or video stream")
-    stream_nodes = by_type["Audio"] + (by_type["Subtitle"] or [("Subtitle", None)]) + by_type["Video"]
+    stream_nodes = (
+        by_type["Audio"] + (by_type["Subtitle"] or [("Subtitle", None)]) + by_type["Video"]
+    )
     return [("Format", _format(fmt)), ("Stream", stream_nodes)]
 
 

@@ -85,6 +85,9 @@ class AsyncInvoker:
     # -- intake -------------------------------------------------------------------------------
     def on_object_created(self, created: ObjectCreatedFacts) -> None:
         """The COS core's hook: schedule an invocation for ``created`` and return immediately."""
+        if self._closed:
+            LOG.warning("upload function closed, event for %s dropped", created.key)
+            return
         if self._batch_window_s <= 0:
             self._accept()
             self._submit_objects([created])
@@ -183,7 +186,7 @@ class AsyncInvoker:
 
     def _finish(self) -> None:
         with self._done:
-            self._in_flight -= 1
+            self._in_flight = max(0, self._in_flight - 1)  # close() may have reset it
             self._done.notify_all()
 
     @property

@@ -127,25 +127,20 @@ class ObjectStore:
         content_type: str,
         meta: Mapping[str, str],
         tags: Tags = (),
+        expected_md5: bytes | None = None,
     ) -> StoredObject:
-        """Store the body streamed in ``chunks``; replaces any previous object and its tags."""
+        """Store the body streamed in ``chunks``; replaces any previous object and its tags.
+
+        ``expected_md5`` (raw digest of Content-MD5): DigestMismatchError leaves the old object.
+        """
         directory = self._bucket_dir(bucket)
         directory.mkdir(parents=True, exist_ok=True)
-        digest = hashlib.md5(usedforsecurity=False)
-        size = 0
-        fd, tmp_name = tempfile.mkstemp(dir=directory, suffix=".part")
+        tmp_name, etag, size = _write_temp_body(directory, chunks, expected_md5)
         try:
-            with os.fdopen(fd, "wb") as out:
-                for chunk in chunks:
-                    digest.update(chunk)
-                    size += len(chunk)
-                    out.write(chunk)
-            if expected_md5 is not None and digest.digest() != expected_md5:
-                raise DigestMismatchError("Content-MD5 does not match the body")
             stored = StoredObject(
                 bucket=bucket,
                 key=key,
-                etag=digest.hexdigest(),
+                etag=etag,
                 size=size,
                 content_type=content_type,
                 last_modified=self._clock(),
@@ -213,6 +208,27 @@ class ObjectStore:
             json.dump(record, out, ensure_ascii=False)
         os.replace(tmp_name, directory / f"{_file_stem(stored.key)}.json")
         self._bucket(stored.bucket)[stored.key] = stored
+
+
+def _write_temp_body(
+    directory: Path, chunks: Iterable[bytes], expected_md5: bytes | None
+) -> tuple[str, str, int]:
+    """Stream the body into a temp file: (temp file name, MD5 hex, size)."""
+    digest = hashlib.md5(usedforsecurity=False)
+    size = 0
+    fd, tmp_name = tempfile.mkstemp(dir=directory, suffix=".part")
+    try:
+        with os.fdopen(fd, "wb") as out:
+            for chunk in chunks:
+                digest.update(chunk)
+                size += len(chunk)
+                out.write(chunk)
+        if expected_md5 is not None and digest.digest() != expected_md5:
+            raise DigestMismatchError("Content-MD5 does not match the body")
+    except BaseException:
+        os.unlink(tmp_name)
+        raise
+    return tmp_name, digest.hexdigest(), size
 
 
 def _rolled_up(key: str, prefix: str, delimiter: str) -> str | None:

@@ -52,10 +52,14 @@ def to_json_object(nodes: list[XmlNode]) -> dict[str, object]:
             result[name] = converted
         else:
             previous = result[name]
-            result[name] = [*previous, converted] if isinstance(previous, list) else [
-                previous,
-                converted,
-            ]
+            result[name] = (
+                [*previous, converted]
+                if isinstance(previous, list)
+                else [
+                    previous,
+                    converted,
+                ]
+            )
     return result
 
 

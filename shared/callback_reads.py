@@ -13,6 +13,7 @@ from __future__ import annotations
 import threading
 from concurrent.futures import Executor, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
+from typing import Any
 
 from shared.errors import CiError, CosNotFoundError
 from shared.models import Job, ObjectHead, ObjectRef, TagSet
@@ -85,5 +86,6 @@ def read_concurrently(
         head_future=pool.submit(store.head_object, obj, deadline=deadline),
         tags_future=pool.submit(store.get_object_tagging, obj, deadline=deadline),
     )
-    wait((reads.job_future, reads.head_future, reads.tags_future))
+    pending: list[Future[Any]] = [reads.job_future, reads.head_future, reads.tags_future]
+    wait(pending)
     return reads

@@ -219,12 +219,10 @@ def _tag_fields(environ: Mapping[str, str]) -> tuple[str, ...]:
     if _raw(environ, TAG_FIELDS) is None:
         return DEFAULT_TAG_FIELDS
     items = [item.lower() for item in _comma_list(environ, TAG_FIELDS)]
-    unknown = sorted(set(items) - set(DEFAULT_TAG_FIELDS))
+    unknown = sorted(set(items) - KNOWN_TAG_FIELDS)
     if unknown:
-        raise ConfigError(
-            TAG_FIELDS,
-            f"unknown field(s) {', '.join(unknown)}; known: {','.join(DEFAULT_TAG_FIELDS)}",
-        )
+        known = ",".join(sorted(KNOWN_TAG_FIELDS))
+        raise ConfigError(TAG_FIELDS, f"unknown field(s) {', '.join(unknown)}; known: {known}")
     if len(set(items)) != len(items):
         raise ConfigError(TAG_FIELDS, "lists a field twice")
     # status and etag are always kept, ahead of every media field.

@@ -119,6 +119,7 @@ class DecisionLog:
     def decision(
         self,
         outcome: str,
+        /,
         *,
         bucket: str | None = None,
         key: str | None = None,

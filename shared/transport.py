@@ -3,6 +3,8 @@
 One ``request`` call = up to ``max_attempts`` signed attempts. Retried: connection errors,
 timeouts and HTTP 429/500/502/503/504, with exponential backoff and full jitter, never past the
 caller's deadline. Every other HTTP error becomes CosError/CiError (NotFound on 404) at once.
+A POST /jobs retried after a read timeout may create a second MediaInfo job; that is accepted
+(the callback side is idempotent) rather than losing the submission.
 
 Why not urllib3's ``Retry``: it sleeps with ``time.sleep`` (no injected sleep, so tests would
 sleep), knows no absolute deadline, and re-sends the *same* prepared request, so the signature

@@ -52,6 +52,27 @@ def _prefix_skip(
     return None
 
 
+def _record_skip(record: UploadRecord) -> Skip | None:
+    if not record.event_name.startswith(OBJECT_CREATED_PREFIX):
+        return Skip(f"not-object-created:{record.event_name}")
+    if record.key.endswith("/"):
+        return Skip("folder-marker")
+    if record.size == 0:
+        return Skip("empty-object")
+    return None
+
+
+def _extension_skip(key: str, extensions: Collection[str] | None) -> Skip | None:
+    if extensions is None:
+        return None
+    extension = extension_of(key)
+    if extension is None:
+        return Skip("no-extension")
+    if extension not in extensions:
+        return Skip(f"extension-not-allowed:{extension}")
+    return None
+
+
 def decide_upload(
     record: UploadRecord,
     *,
@@ -59,21 +80,10 @@ def decide_upload(
     include_prefixes: Sequence[str] = (),
     exclude_prefixes: Sequence[str] = (),
 ) -> UploadDecision:
-    """Accept, or Skip with a reason. ``extensions`` None allows every key."""
-    if not record.event_name.startswith(OBJECT_CREATED_PREFIX):
-        return Skip(f"not-object-created:{record.event_name}")
-    if record.key.endswith("/"):
-        return Skip("folder-marker")
-    if record.size == 0:
-        return Skip("empty-object")
-    prefix_skip = _prefix_skip(record.key, include_prefixes, exclude_prefixes)
-    if prefix_skip is not None:
-        return prefix_skip
-    if extensions is None:
-        return Accept()
-    extension = extension_of(record.key)
-    if extension is None:
-        return Skip("no-extension")
-    if extension not in extensions:
-        return Skip(f"extension-not-allowed:{extension}")
-    return Accept()
+    """Accept, or the first Skip that applies. ``extensions`` None allows every key."""
+    skip = (
+        _record_skip(record)
+        or _prefix_skip(record.key, include_prefixes, exclude_prefixes)
+        or _extension_skip(record.key, extensions)
+    )
+    return Accept() if skip is None else skip

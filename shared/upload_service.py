@@ -20,8 +20,13 @@ from shared.callback_token import callback_url_for
 from shared.config import UploadSettings
 from shared.cos_event import ParsedRecord, RecordError, UploadRecord, parse_cos_event
 from shared.decision_log import DecisionLog, url_without_query
-from shared.errors import CosNotFoundError, EventError, MediaTaggerError, RemoteError
-from shared.errors import TransportError
+from shared.errors import (
+    CosNotFoundError,
+    EventError,
+    MediaTaggerError,
+    RemoteError,
+    TransportError,
+)
 from shared.ports import MediaInfoJobRequest, MediaJobs, ObjectStore
 from shared.tags import recorded_result_etag
 from shared.upload_filter import Skip, decide_upload
@@ -78,6 +83,17 @@ def invocation_deadline(started: float, time_limit_ms: object) -> float | None:
     return started + limit_s - margin_s
 
 
+def _outcome_of_error(exc: MediaTaggerError) -> RecordOutcome:
+    """Permanent failures are never retried; everything else goes back to SCF's retry."""
+    if isinstance(exc, CosNotFoundError):
+        return Skipped("object-gone")  # deleted between the upload and now
+    if isinstance(exc, RemoteError):
+        return Failed(exc.code, exc.permanent, f"{exc.service} {exc.status}: {exc.message}")
+    if isinstance(exc, EventError):  # e.g. a key XML cannot carry: resubmitting cannot help
+        return Failed("InvalidRecord", True, str(exc))
+    return Failed(type(exc).__name__, not exc.retryable, str(exc))
+
+
 class UploadService:
     """Submits MediaInfo jobs for uploads; one instance per invocation."""
 
@@ -98,6 +114,7 @@ class UploadService:
 
     def submit_for_event(self, event: object, *, deadline: float | None) -> dict[str, Any]:
         """The summary; raises TransientSubmitError when a record should be retried."""
+        started = self._clock()
         summary: dict[str, Any] = {"submitted": [], "skipped": [], "failed": []}
         try:
             records = parse_cos_event(event)
@@ -108,7 +125,7 @@ class UploadService:
             self._handle_record(parsed, deadline, summary)
         self._log.decision(
             "invocation-summary",
-            reason=None,
+            ms=round((self._clock() - started) * 1000),
             submitted=len(summary["submitted"]),
             skipped=len(summary["skipped"]),
             failed=len(summary["failed"]),
@@ -133,17 +150,21 @@ class UploadService:
     def _record_outcome(
         self, record: UploadRecord, outcome: RecordOutcome, ms: int, summary: dict[str, Any]
     ) -> None:
-        where = {"bucket": record.bucket, "key": record.key, "ms": ms}
-        facts = {"event_name": record.event_name, "etag": record.etag, "size": record.size}
+        fields: dict[str, Any] = {
+            "bucket": record.bucket,
+            "key": record.key,
+            "ms": ms,
+            "event_name": record.event_name,
+            "etag": record.etag,
+            "size": record.size,
+        }
         if isinstance(outcome, Submitted):
             summary["submitted"].append({"key": record.key, "job_id": outcome.job_id})
             callback = url_without_query(self._settings.callback_url)
-            self._log.decision(
-                "submitted", job_id=outcome.job_id, callback=callback, **where, **facts
-            )
+            self._log.decision("submitted", job_id=outcome.job_id, callback=callback, **fields)
         elif isinstance(outcome, Skipped):
             summary["skipped"].append({"key": record.key, "reason": outcome.reason})
-            self._log.decision("skipped", reason=outcome.reason, **where, **facts)
+            self._log.decision("skipped", reason=outcome.reason, **fields)
         else:
             summary["failed"].append(
                 {"key": record.key, "code": outcome.code, "permanent": outcome.permanent}
@@ -155,8 +176,7 @@ class UploadService:
                 code=outcome.code,
                 permanent=outcome.permanent,
                 level=level,
-                **where,
-                **facts,
+                **fields,
             )
 
     def _outcome_for(self, record: UploadRecord, deadline: float | None) -> RecordOutcome:
@@ -172,14 +192,8 @@ class UploadService:
             return Failed("DeadlineExceeded", False, "no time left before the function timeout")
         try:
             return self._check_and_submit(record, deadline)
-        except CosNotFoundError:
-            return Skipped("object-gone")
-        except RemoteError as exc:
-            return Failed(exc.code, exc.permanent, f"{exc.service} {exc.status}: {exc.message}")
-        except TransportError as exc:
-            return Failed("TransportError", False, str(exc))
-        except EventError as exc:  # e.g. a key XML cannot carry: resubmitting cannot help
-            return Failed("InvalidRecord", True, str(exc))
+        except (MediaTaggerError, TransportError) as exc:
+            return _outcome_of_error(exc)
 
     def _check_and_submit(self, record: UploadRecord, deadline: float | None) -> RecordOutcome:
         etag, size = record.etag, record.size

@@ -2,8 +2,9 @@
 
 Every XML body is parsed here through defusedxml with DTDs, entity declarations and external
 references forbidden (``XmlSecurityError``) and a nesting limit (``MalformedBodyError``).
-Builders escape every value and refuse characters XML 1.0 cannot carry. This module does no
-I/O and must never use another XML parser (xml.etree's fromstring, minidom, sax, lxml).
+Request bodies are built in ``shared.xml_requests`` and re-exported here, so callers need one
+import. This module does no I/O and must never use another XML parser (xml.etree's fromstring,
+minidom, sax, lxml).
 """
 
 from __future__ import annotations
@@ -19,18 +20,29 @@ import defusedxml
 from defusedxml.ElementTree import DefusedXMLParser, ParseError
 
 from shared.callback_codec import decode_json_object, notice_from_tree
-from shared.errors import EventError, MalformedBodyError, XmlSecurityError
+from shared.errors import MalformedBodyError, XmlSecurityError
 from shared.mediainfo import job_from_tree, optional_text
 from shared.models import BucketPage, CallbackNotice, JobsPage, ListedObject, TagSet
+from shared.xml_requests import build_media_info_job_request, build_tagging
+
+__all__ = [
+    "MAX_XML_DEPTH",
+    "ErrorBody",
+    "as_list",
+    "build_media_info_job_request",
+    "build_tagging",
+    "element_to_tree",
+    "parse_callback_body",
+    "parse_error_body",
+    "parse_jobs_response",
+    "parse_list_bucket",
+    "parse_tagging",
+    "parse_xml",
+]
 
 MAX_XML_DEPTH = 64
-CALLBACK_FORMATS = frozenset({"JSON", "XML"})
-JOB_LEVELS = frozenset({0, 1, 2})
-MAX_USER_DATA = 1024
-
-# Characters XML 1.0 cannot carry at all (C0 controls except TAB/LF/CR, surrogates, U+FFFE/F).
-_NOT_XML_CHAR = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
-_PRINTABLE_ASCII = re.compile("[\x20-\x7e]*")
+_SIZE = re.compile("[0-9]{1,20}")  # bytes; COS objects are far below 10**20
+_UTF8_BOM = b"\xef\xbb\xbf"
 
 
 class _DepthLimitedTarget:
@@ -102,51 +114,6 @@ def as_list(node: Any) -> list[Any]:
     return node if isinstance(node, list) else [node]
 
 
-def _xml_text(value: str, what: str) -> str:
-    bad = _NOT_XML_CHAR.search(value)
-    if bad:
-        raise EventError(f"{what} contains U+{ord(bad.group()):04X}, which XML 1.0 cannot carry")
-    # A raw CR would be read back as LF by the server's parser, so it travels as a reference.
-    return (
-        value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\r", "&#13;")
-    )
-
-
-def build_media_info_job_request(
-    *, object_key: str, user_data: str, job_level: int, callback_url: str, callback_format: str
-) -> bytes:
-    """POST /jobs body for one MediaInfo job, in the seed's element order, no prolog, UTF-8."""
-    if not object_key:
-        raise EventError("object key is empty")
-    if len(user_data) > MAX_USER_DATA or not _PRINTABLE_ASCII.fullmatch(user_data):
-        raise EventError(f"UserData must be at most {MAX_USER_DATA} printable ASCII characters")
-    if isinstance(job_level, bool) or job_level not in JOB_LEVELS:
-        raise ValueError(f"JobLevel must be one of {sorted(JOB_LEVELS)}, not {job_level!r}")
-    if callback_format not in CALLBACK_FORMATS:
-        raise ValueError(f"CallBackFormat must be JSON or XML, not {callback_format!r}")
-    if not callback_url:
-        raise ValueError("callback URL is empty")
-    parts = (
-        "<Request><Tag>MediaInfo</Tag>",
-        f"<Input><Object>{_xml_text(object_key, 'object key')}</Object></Input>",
-        f"<Operation><UserData>{_xml_text(user_data, 'UserData')}</UserData>",
-        f"<JobLevel>{job_level}</JobLevel></Operation>",
-        f"<CallBack>{_xml_text(callback_url, 'callback URL')}</CallBack>",
-        f"<CallBackFormat>{callback_format}</CallBackFormat></Request>",
-    )
-    return "".join(parts).encode("utf-8")
-
-
-def build_tagging(tags: TagSet) -> bytes:
-    """PUT ?tagging body. Order is kept; limits (count, length, charset) are shared.tags' job."""
-    items = "".join(
-        f"<Tag><Key>{_xml_text(key, 'tag key')}</Key>"
-        f"<Value>{_xml_text(value, 'tag value')}</Value></Tag>"
-        for key, value in tags
-    )
-    return f"<Tagging><TagSet>{items}</TagSet></Tagging>".encode()
-
-
 def _document(body: bytes | str, root_name: str) -> dict[str, Any]:
     root = parse_xml(body)
     if _local_name(root.tag) != root_name:
@@ -215,11 +182,10 @@ def parse_jobs_response(body: bytes) -> JobsPage:
     """<Response> of POST /jobs, GET /jobs/<ids> and GET /jobs?tag=... -> JobsPage."""
     tree = _document(body, "Response")
     jobs = tuple(job_from_tree(item) for item in _mappings(tree.get("JobsDetail"), "JobsDetail"))
-    next_token = optional_text(tree.get("NextToken"))
     return JobsPage(
         jobs=jobs,
         non_exist_job_ids=_job_ids(tree.get("NonExistJobIds")),
-        next_token=next_token.strip() or None if next_token else None,
+        next_token=(optional_text(tree.get("NextToken")) or "").strip() or None,
     )
 
 
@@ -227,7 +193,7 @@ def _listed_object(node: dict[str, Any], decode: bool) -> ListedObject:
     key, size = node.get("Key"), node.get("Size")
     if not isinstance(key, str) or not key:
         raise MalformedBodyError("a <Contents> entry has no <Key>")
-    if not isinstance(size, str) or not size.strip().isdigit() or not size.isascii():
+    if not isinstance(size, str) or not _SIZE.fullmatch(size.strip()):
         raise MalformedBodyError(f"<Contents> {key!r} has no valid <Size>")
     etag = optional_text(node.get("ETag")) or ""
     return ListedObject(
@@ -259,11 +225,20 @@ def parse_list_bucket(body: bytes) -> BucketPage:
     )
 
 
-def parse_callback_body(body: bytes) -> CallbackNotice:
-    """CI job-finished callback, XML (<Response> wrapper) or JSON (bare), told apart by sniffing."""
-    start = body.lstrip()[:1] if not body.startswith(b"\xef\xbb\xbf") else body[3:].lstrip()[:1]
-    if start == b"<":
+def parse_callback_body(body: bytes | str) -> CallbackNotice:
+    """CI job-finished callback, XML (<Response> wrapper) or JSON (bare), told apart by sniffing.
+
+    The first byte that is not whitespace decides ('<' or '{'), never the Content-Type header.
+    """
+    if isinstance(body, str):
+        try:
+            body = body.encode("utf-8")
+        except UnicodeEncodeError as exc:  # lone surrogates
+            raise MalformedBodyError("callback body is not valid Unicode") from exc
+    start = body[len(_UTF8_BOM) :] if body.startswith(_UTF8_BOM) else body
+    first = start.lstrip()[:1]
+    if first == b"<":
         return notice_from_tree(_document(body, "Response"))
-    if start == b"{":
+    if first == b"{":
         return notice_from_tree(decode_json_object(body))
     raise MalformedBodyError("callback body is neither a JSON object nor an XML document")

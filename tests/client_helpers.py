@@ -211,3 +211,37 @@ def exact_body_matcher(expected: bytes) -> Any:
         return False, f"body {raw!r} != {expected!r}"
 
     return match
+
+
+JOB_ID = "j229ed9e2f60c11ec8525e36307395bf9"
+
+
+def jobs_detail_xml(
+    job_id: str = JOB_ID, state: str = "Submitted", obj: str = "input/demo.mp4"
+) -> str:
+    """One <JobsDetail> of a MediaInfo job as CI describes it (cos-ci-api.md section 2.2)."""
+    return (
+        f"<JobsDetail><Code>Success</Code><Message/><JobId>{job_id}</JobId><State>{state}</State>"
+        "<CreationTime>2022-06-27T15:23:10+0800</CreationTime><StartTime>-</StartTime>"
+        "<EndTime>-</EndTime><QueueId>p2242ab62c7c94486915508540933a2c6</QueueId>"
+        f"<Tag>MediaInfo</Tag><Input><BucketId>{BUCKET}</BucketId><Object>{obj}</Object>"
+        f"<Region>{REGION}</Region></Input>"
+        "<Operation><UserData>req-42</UserData><JobLevel>0</JobLevel></Operation></JobsDetail>"
+    )
+
+
+def jobs_response(*parts: str) -> bytes:
+    """A <Response> around JobsDetail / NonExistJobIds / NextToken parts."""
+    return ("<Response>" + "".join(parts) + "</Response>").encode()
+
+
+# cos-ci-api.md section 1.4: key -> request-line path (raw key in the signature).
+KEY_WIRE_PATHS = [
+    ("videos/my clip 01.mp4", "/videos/my%20clip%2001.mp4"),
+    ("in/a+b%20c 100%.mp4", "/in/a%2Bb%2520c%20100%25.mp4"),
+    ("视频/测试 文件.mp4", "/%E8%A7%86%E9%A2%91/%E6%B5%8B%E8%AF%95%20%E6%96%87%E4%BB%B6.mp4"),
+    ("odd/name#1?x=y.mp4", "/odd/name%231%3Fx%3Dy.mp4"),
+    ("/a/b/c/d/e/f/g/deep.file.mov", "/a/b/c/d/e/f/g/deep.file.mov"),
+    ("dir/./x/../y.mp4", "/dir/.%2Fx/..%2Fy.mp4"),
+    ("../escape.mp4", "/..%2Fescape.mp4"),
+]

@@ -99,6 +99,15 @@ def test_sniffing_ignores_leading_whitespace_and_a_byte_order_mark() -> None:
     assert parse_callback_body(xml_body) == expected
 
 
+def test_text_bodies_are_accepted_too() -> None:
+    body = load_fixture("ci_callback_mediainfo.json").decode("utf-8")
+    assert parse_callback_body(body) == parse_callback_body(
+        load_fixture("ci_callback_mediainfo.xml")
+    )
+    with pytest.raises(MalformedBodyError):
+        parse_callback_body('{"EventName": "\ud800"}')
+
+
 @pytest.mark.parametrize(
     "body",
     [

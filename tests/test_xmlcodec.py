@@ -373,6 +373,8 @@ def test_parse_empty_list_bucket() -> None:
         b"<Contents><Key>k</Key></Contents>",
         b"<Contents><Key>k</Key><Size>-1</Size></Contents>",
         b"<Contents><Key>k</Key><Size>1.5</Size></Contents>",
+        b"<Contents><Key>k</Key><Size>" + b"9" * 5000 + b"</Size></Contents>",
+        b"<Contents><Key>k</Key><Size>\xd9\xa1</Size></Contents>",  # an Arabic-Indic digit
     ],
 )
 def test_parse_list_bucket_refuses_entries_without_key_or_size(contents: bytes) -> None:

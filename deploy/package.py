@@ -1,0 +1,302 @@
+"""``make package``: one deployable zip per SCF function (build/<function>.zip) and its deploy folder.
+
+A zip holds functions/<function>/index.py at its root, the project's ``shared`` package beside it
+and the runtime dependencies (deploy/vendor.py), every module compiled by the runtime's own
+Python (deploy/runtime.py) into ``__pycache__/<module>.cpython-3X.pyc`` as *unchecked-hash* pycs:
+SCF sets PYTHONDONTWRITEBYTECODE, so nothing is ever compiled for us at run time, and an
+unchecked-hash pyc is used whatever mtime the unzip gives the source (a timestamp pyc would be
+recompiled on every cold start when the mtimes differ). Sources stay beside them for tracebacks.
+Zips are deterministic (sorted entries, fixed timestamps and modes, PYTHONHASHSEED=0 while
+compiling). build/<function>/ gets the unpacked tree (src/) plus its rendered serverless.yml, so
+``scf deploy`` can run from build/ (see the root serverless.yml). Results are cached in build/
+keyed by a hash of every input. This module never edits the project's sources.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import os
+import shutil
+import stat
+import subprocess
+import sys
+import zipfile
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Optional
+
+import yaml
+
+from deploy import vendor
+from deploy.runtime import BuildError, dotted, find_interpreter, load_manifest, runtime_version
+
+ROOT = Path(__file__).resolve().parent.parent
+MAX_ZIP_BYTES = 1_500_000  # "1.5 MB" read as decimal megabytes: stricter than 1.5 MiB
+ZIP_DATE_TIME = (2000, 1, 1, 0, 0, 0)
+BUILD_FORMAT = "1"  # bump when the zip layout or the pruning rules change
+DEPLOY_SOURCE_DIR = "src"  # build/<function>/src, the `src` of the rendered scf instance
+_MARKER = ".build-key"
+_COMPILE_SCRIPT = """
+import py_compile, sys
+from pathlib import Path
+mode = py_compile.PycInvalidationMode[sys.argv[1]]
+tree = Path(sys.argv[2])
+for top in sys.argv[3:]:
+    start = tree / top
+    for path in [start] if start.is_file() else sorted(start.rglob("*.py")):
+        py_compile.compile(str(path), dfile=path.relative_to(tree).as_posix(), doraise=True,
+                           invalidation_mode=mode)
+"""
+# Dependencies are never edited in place: their pycs are trusted as they are. Our own modules
+# get checked-hash pycs: Python hashes the source (cost measured within noise, ~1 ms), so an edit
+# in the SCF console editor takes effect instead of being shadowed by a stale pyc.
+DEPENDENCY_PYC_MODE = "UNCHECKED_HASH"
+PROJECT_PYC_MODE = "CHECKED_HASH"
+
+
+@dataclass(frozen=True)
+class BuiltFunction:
+    """One function's build result."""
+
+    name: str
+    zip_path: Path
+    tree: Path
+    size: int
+    python: str
+    version: tuple[int, int]
+    rebuilt: bool
+
+
+@dataclass(frozen=True)
+class BuildContext:
+    """What every function's build shares: paths, the manifest and the target interpreter."""
+
+    root: Path
+    out: Path
+    manifest: dict[str, Any]
+    version: tuple[int, int]
+    python: str
+    deps: Path
+    deps_key: str
+
+
+def discover_functions(root: Path) -> list[str]:
+    """Every functions/<name>/index.py, by folder name."""
+    return sorted(path.parent.name for path in (root / "functions").glob("*/index.py"))
+
+
+def project_files(directory: Path) -> list[Path]:
+    """The files of a source package to ship: everything but bytecode caches."""
+    return sorted(
+        path
+        for path in directory.rglob("*")
+        if path.is_file() and "__pycache__" not in path.parts and path.suffix != ".pyc"
+    )
+
+
+def digest(parts: Iterable[bytes]) -> str:
+    """A short stable hash of byte strings (length-prefixed so boundaries count)."""
+    hasher = hashlib.sha256()
+    for part in parts:
+        hasher.update(len(part).to_bytes(8, "big") + part)
+    return hasher.hexdigest()[:20]
+
+
+def _run(command: Sequence[str], what: str) -> None:
+    env = {"PATH": os.environ.get("PATH", ""), "PYTHONHASHSEED": "0"}  # hash seed: set order
+    done = subprocess.run(  # noqa: S603 -- fixed argv, no shell
+        list(command), capture_output=True, text=True, env=env, check=False
+    )
+    if done.returncode != 0:
+        raise BuildError(f"{what} failed:\n{done.stderr[-4000:]}")
+
+
+def compile_tree(python: str, tree: Path, tops: Sequence[str], mode: str) -> None:
+    """Write hash-based pycs for ``tops`` (relative to ``tree``) with the target Python."""
+    command = [python, "-S", "-s", "-c", _COMPILE_SCRIPT, mode, str(tree), *tops]
+    _run(command, "compiling .pyc")
+
+
+def _roots(root: Path, functions: Sequence[str]) -> list[str]:
+    sources = [*project_files(root / "shared")] + [
+        root / "functions" / name / "index.py" for name in functions
+    ]
+    python_sources = [path for path in sources if path.suffix == ".py"]
+    return [
+        name
+        for package in vendor.CLOSURE_PRUNED_PACKAGES
+        for name in vendor.project_imports(python_sources, package)
+    ]
+
+
+def build_dependencies(root: Path, out: Path, version: tuple[int, int], python: str) -> Path:
+    """Pruned, compiled runtime dependencies in build/.cache/deps-<key>/ (reused when current)."""
+    roots = _roots(root, discover_functions(root))
+    key = digest(
+        [
+            BUILD_FORMAT.encode(),
+            (root / "requirements.txt").read_bytes(),
+            (root / "deploy" / "constraints.txt").read_bytes(),
+            Path(vendor.__file__).read_bytes(),
+            dotted(version).encode(),
+            "\n".join(roots).encode(),
+        ]
+    )
+    site = out / ".cache" / f"deps-{key}"
+    if (site / _MARKER).is_file():
+        return site
+    shutil.rmtree(out / ".cache", ignore_errors=True)  # drop stale keys
+    site.mkdir(parents=True)
+    vendor.install_dependencies(
+        root / "requirements.txt",
+        root / "deploy" / "constraints.txt",
+        site,
+        version,
+        sys.executable,
+    )
+    vendor.prune_distribution_files(site)
+    vendor.prune_platform_only(site)
+    vendor.drop_accelerators_with_pure_twin(site)
+    for package in vendor.CLOSURE_PRUNED_PACKAGES:
+        vendor.prune_unreachable(site, package, [r for r in roots if r.startswith(package)])
+    tops = sorted(path.name for path in site.iterdir() if not path.name.endswith(".dist-info"))
+    compile_tree(python, site, tops, DEPENDENCY_PYC_MODE)
+    (site / _MARKER).write_text(key, encoding="utf-8")
+    return site
+
+
+class _NoAliasDumper(yaml.SafeDumper):
+    def ignore_aliases(self, data: Any) -> bool:
+        return True
+
+
+def render_instance(manifest: dict[str, Any], name: str) -> str:
+    """The scf instance file for one function: the root's app/stage/org plus its instance."""
+    document = {key: manifest[key] for key in ("org", "app", "stage") if key in manifest}
+    document.update(manifest["instances"][name])
+    body = yaml.dump(document, Dumper=_NoAliasDumper, sort_keys=False, allow_unicode=True)
+    return "# Generated by `make package` from the root serverless.yml: edit that file.\n" + body
+
+
+def _archive_name(tree: Path, path: Path) -> str:
+    name = path.relative_to(tree).as_posix()
+    return name + "/" if path.is_dir() else name
+
+
+def write_deterministic_zip(tree: Path, destination: Path) -> None:
+    """Zip ``tree`` with sorted entries, a fixed timestamp and fixed modes."""
+    temporary = destination.with_name(destination.name + ".tmp")
+    entries = sorted((_archive_name(tree, path), path) for path in tree.rglob("*"))
+    with zipfile.ZipFile(temporary, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as archive:
+        for name, path in entries:
+            is_dir = path.is_dir()
+            info = zipfile.ZipInfo(name, ZIP_DATE_TIME)
+            info.create_system = 3  # Unix, so the modes below are honoured
+            mode = 0o755 if is_dir or os.access(path, os.X_OK) else 0o644
+            info.external_attr = ((stat.S_IFDIR if is_dir else stat.S_IFREG) | mode) << 16
+            info.external_attr |= 0x10 if is_dir else 0  # MS-DOS directory flag
+            info.compress_type = zipfile.ZIP_STORED if is_dir else zipfile.ZIP_DEFLATED
+            archive.writestr(info, b"" if is_dir else path.read_bytes(), compresslevel=9)
+    temporary.replace(destination)
+
+
+def _function_key(context: BuildContext, name: str, instance_text: str) -> str:
+    shared = context.root / "shared"
+    parts = [context.deps_key.encode(), Path(__file__).read_bytes(), instance_text.encode()]
+    parts.append((context.root / "functions" / name / "index.py").read_bytes())
+    for path in project_files(shared):
+        parts += [path.relative_to(shared).as_posix().encode(), path.read_bytes()]
+    return digest(parts)
+
+
+def stage_tree(context: BuildContext, name: str, tree: Path) -> None:
+    """Fill ``tree`` with deps, shared/ and index.py, then compile our own modules."""
+    shutil.rmtree(tree, ignore_errors=True)
+    shutil.copytree(context.deps, tree, ignore=shutil.ignore_patterns(_MARKER))
+    for path in project_files(context.root / "shared"):
+        target = tree / "shared" / path.relative_to(context.root / "shared")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(path, target)
+    shutil.copyfile(context.root / "functions" / name / "index.py", tree / "index.py")
+    compile_tree(context.python, tree, ["index.py", "shared"], PROJECT_PYC_MODE)
+
+
+def build_function(context: BuildContext, name: str, force: bool = False) -> BuiltFunction:
+    """build/<name>.zip and build/<name>/{serverless.yml,src/}, unless already current."""
+    folder = context.out / name
+    tree = folder / DEPLOY_SOURCE_DIR
+    zip_path = context.out / f"{name}.zip"
+    instance_text = render_instance(context.manifest, name) if _has_instance(context, name) else ""
+    key = _function_key(context, name, instance_text)
+    marker = folder / _MARKER
+    current = zip_path.is_file() and marker.is_file() and marker.read_text() == key
+    if force or not current:
+        folder.mkdir(parents=True, exist_ok=True)
+        stage_tree(context, name, tree)
+        write_deterministic_zip(tree, zip_path)
+        if instance_text:
+            (folder / "serverless.yml").write_text(instance_text, encoding="utf-8")
+        marker.write_text(key, encoding="utf-8")
+    size = zip_path.stat().st_size
+    return BuiltFunction(name, zip_path, tree, size, context.python, context.version, not current)
+
+
+def _has_instance(context: BuildContext, name: str) -> bool:
+    return name in context.manifest["instances"]
+
+
+def build_all(
+    root: Path = ROOT,
+    out: Path | None = None,
+    python: str | None = None,
+    force: bool = False,
+    report: Callable[[str], None] = print,
+) -> list[BuiltFunction]:
+    """Build every function's zip; BuildError if one is over MAX_ZIP_BYTES (after all are built)."""
+    out_dir = out or root / "build"
+    manifest = load_manifest(root / "serverless.yml")
+    version = runtime_version(manifest)
+    interpreter = find_interpreter(version, explicit=python)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    deps = build_dependencies(root, out_dir, version, interpreter)
+    context = BuildContext(root, out_dir, manifest, version, interpreter, deps, deps.name)
+    built = [build_function(context, name, force) for name in discover_functions(root)]
+    for item in built:
+        report(describe(item, root))
+    too_big = [item for item in built if item.size > MAX_ZIP_BYTES]
+    if too_big:
+        names = ", ".join(f"{item.name} ({item.size:,} bytes)" for item in too_big)
+        raise BuildError(f"over the {MAX_ZIP_BYTES:,}-byte budget: {names}")
+    return built
+
+
+def describe(item: BuiltFunction, root: Path) -> str:
+    """One line per zip: path, size, runtime, whether it was rebuilt."""
+    path = item.zip_path.relative_to(root) if item.zip_path.is_relative_to(root) else item.zip_path
+    state = "built" if item.rebuilt else "up to date"
+    return f"{path}: {item.size:,} bytes ({item.size / 1e6:.2f} MB, Python {dotted(item.version)}, {state})"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """CLI: python -m deploy.package [--python PATH] [--out DIR] [--force]."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--python", help="interpreter of the SCF runtime's version (else looked up)"
+    )
+    parser.add_argument("--out", type=Path, help="output folder (default: build/)")
+    parser.add_argument(
+        "--force", action="store_true", help="rebuild even when inputs are unchanged"
+    )
+    args = parser.parse_args(argv)
+    try:
+        build_all(out=args.out, python=args.python, force=args.force)
+    except BuildError as exc:
+        print(f"make package: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

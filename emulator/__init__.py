@@ -1,0 +1,16 @@
+"""Local stand-in for Tencent COS + Cloud Infinite (and, beside it, the SCF triggers).
+
+The public surface used by the SCF side, the CLI, the demo and the tests is re-exported here:
+``EmulatorServer`` (HTTP server for COS + CI on loopback), ``EmulatorCredentials`` (the one
+accepted key pair), ``Faults`` (fault injection) and ``ObjectCreated`` (what a stored upload
+announces). Nothing here may talk to a real cloud endpoint.
+"""
+
+from __future__ import annotations
+
+from emulator.auth import EmulatorCredentials
+from emulator.cos_api import ObjectCreated
+from emulator.faults import Faults
+from emulator.server import EmulatorServer
+
+__all__ = ["EmulatorCredentials", "EmulatorServer", "Faults", "ObjectCreated"]

@@ -1,0 +1,125 @@
+"""The emulator's HTTP/1.1 request handler: bytes on the socket <-> ApiRequest / Reply.
+
+Parses the request line, headers and body framing (Content-Length or chunked), hands the request
+to the server's router, then writes the reply with a correct Content-Length (none for 204 / 304,
+the object's length for HEAD) and keeps the connection alive. Unread body bytes are drained so
+the next request on the connection starts at the right place. It logs no header values.
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+from email.utils import formatdate
+from http.server import BaseHTTPRequestHandler
+from typing import TYPE_CHECKING, Any, BinaryIO, cast
+from urllib.parse import parse_qsl, unquote, urlsplit
+
+from emulator.routing import classify
+from emulator.wire import ApiRequest, BodyReader, Reply
+
+if TYPE_CHECKING:
+    from emulator.server import EmulatorServer
+
+LOG = logging.getLogger(__name__)
+NO_BODY_STATUSES = frozenset({204, 304})
+
+
+def _operation(request: ApiRequest, kind: str) -> str:
+    if kind == "cos":
+        if not request.key:
+            resource = "bucket"
+        elif request.has_param("tagging"):
+            resource = "tagging"
+        else:
+            resource = "object"
+        return f"cos:{request.method}:{resource}"
+    return f"{kind}:{request.method}"
+
+
+class EmulatorRequestHandler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server_version = "tencent-cos"
+    timeout = 120  # idle keep-alive connections are closed after this many seconds
+    # Headers and body leave in separate writes: without TCP_NODELAY, Nagle + delayed ACK
+    # would add ~40 ms to every reply with a body.
+    disable_nagle_algorithm = True
+
+    def do_GET(self) -> None:
+        self._serve()
+
+    def do_HEAD(self) -> None:
+        self._serve()
+
+    def do_PUT(self) -> None:
+        self._serve()
+
+    def do_POST(self) -> None:
+        self._serve()
+
+    def do_DELETE(self) -> None:
+        self._serve()
+
+    def log_message(self, format: str, *args: Any) -> None:
+        LOG.debug("%s %s", self.address_string(), format % args)
+
+    @property
+    def emulator(self) -> EmulatorServer:
+        return cast(Any, self.server).emulator  # type: ignore[no-any-return]
+
+    def _serve(self) -> None:
+        request = self._parse()
+        if request is None:
+            return
+        route = classify(request.headers.get("host", ""), request.path)
+        try:
+            reply = self.emulator.router.answer(request, route)
+        except Exception:
+            LOG.exception("unexpected failure on %s", request.method)
+            reply = Reply(500, [("Content-Type", "text/plain")], b"emulator failure\n")
+        try:
+            request.body.drain()
+        except (OSError, ValueError):
+            self.close_connection = True
+        kind = request.service or route.kind
+        self.emulator.count_request(
+            kind, request.headers.get("host", ""), _operation(request, kind), reply.status
+        )
+        self._write(reply)
+
+    def _parse(self) -> ApiRequest | None:
+        headers = {name.lower(): value for name, value in self.headers.items()}
+        chunked = "chunked" in headers.get("transfer-encoding", "").lower()
+        length_text = headers.get("content-length", "0") or "0"
+        if not length_text.isdigit():
+            self.send_error(400, "bad Content-Length")
+            return None
+        parts = urlsplit(self.path)
+        return ApiRequest(
+            method=self.command,
+            raw_path=parts.path,
+            path=unquote(parts.path),
+            query=parse_qsl(parts.query, keep_blank_values=True),
+            headers=headers,
+            raw_headers=dict(self.headers.items()),
+            body=BodyReader(cast(BinaryIO, self.rfile), int(length_text), chunked),
+            client_ip=self.client_address[0],
+        )
+
+    def _write(self, reply: Reply) -> None:
+        self.send_response_only(reply.status)
+        self.send_header("Date", formatdate(usegmt=True))
+        for name, value in reply.headers:
+            self.send_header(name, value)
+        if reply.status not in NO_BODY_STATUSES:
+            length = reply.content_length if reply.content_length is not None else len(reply.body)
+            self.send_header("Content-Length", str(length))
+        self.send_header("Connection", "close" if self.close_connection else "keep-alive")
+        self.end_headers()
+        if self.command == "HEAD" or reply.status in NO_BODY_STATUSES:
+            return
+        if reply.body_file is not None:
+            with reply.body_file.open("rb") as source:
+                shutil.copyfileobj(source, self.wfile)
+        else:
+            self.wfile.write(reply.body)

@@ -1,0 +1,1 @@
+"""The callback function (SCF function URL): ``index.main_handler`` tags objects from CI results."""

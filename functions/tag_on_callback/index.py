@@ -1,0 +1,152 @@
+"""SCF entry point of the callback function (function URL trigger, invoked synchronously).
+
+Glue only: event -> ``HttpRequest`` -> settings and credentials -> clients -> ``CallbackService``
+-> ``{statusCode, headers, body}``. Errors become replies through ``exc.http_status`` (see
+``shared.callback_reply``), never through an if-ladder here. Nothing is built at import time; a
+warm instance reuses only the transport's Session and the read thread pool. Imports are absolute
+``shared.*`` so this file also works from the zip root. Tokens and secrets never reach the log.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import time
+from collections.abc import Callable, Mapping
+from concurrent.futures import Executor
+from typing import Any
+
+import requests
+from tencentcloud.common.credential import Credential
+
+from shared.callback_reply import CallbackReply, error_reply
+from shared.callback_service import CallbackService
+from shared.callback_token import TOKEN_PARAMETER
+from shared.ci import CiClient
+from shared.config import CallbackSettings, load_callback_settings
+from shared.cos import CosClient
+from shared.credentials import SECRET_KEY_VARIABLE, SESSION_TOKEN_VARIABLE, credential_from_environ
+from shared.decision_log import DecisionLog, configure_logging
+from shared.endpoints import Endpoint
+from shared.errors import ConfigError, MediaTaggerError
+from shared.http_event import parse_http_event
+from shared.transport import Transport
+
+FUNCTION_NAME = "tag_on_callback"
+JSON_HEADERS = {"Content-Type": "application/json"}
+# Retries stop this long before the platform's time limit, so the reply is always sent.
+DEADLINE_MARGIN_S = 1.0
+
+
+def _request_id(context: object) -> str | None:
+    value = context.get("request_id") if isinstance(context, Mapping) else None
+    return value if isinstance(value, str) else None
+
+
+def _deadline(started: float, context: object) -> float | None:
+    limit = context.get("time_limit_in_ms") if isinstance(context, Mapping) else None
+    if isinstance(limit, bool) or not isinstance(limit, (int, float)) or limit <= 0:
+        return None
+    limit_s = limit / 1000
+    return started + limit_s - min(DEADLINE_MARGIN_S, limit_s / 2)
+
+
+def http_response(reply: CallbackReply) -> dict[str, Any]:
+    """The function-URL / integrated-response reply."""
+    return {
+        "isBase64Encoded": False,
+        "statusCode": reply.status,
+        "headers": dict(JSON_HEADERS),
+        "body": json.dumps(reply.summary(), ensure_ascii=False, separators=(",", ":")),
+    }
+
+
+def _early_reply(
+    exc: MediaTaggerError, log: DecisionLog, started: float, clock: Callable[[], float]
+) -> dict[str, Any]:
+    """A reply for what fails before the service runs (settings, event, credentials)."""
+    reply = error_reply(exc)
+    reply.log_to(log, bucket=None, ms=round((clock() - started) * 1000))
+    return http_response(reply)
+
+
+def _service(
+    settings: CallbackSettings,
+    credential: Credential,
+    log: DecisionLog,
+    *,
+    clock: Callable[[], float],
+    sleep: Callable[[float], None],
+    session: requests.Session | None,
+    deadline: float | None,
+    executor: Executor | None,
+) -> CallbackService:
+    transport = Transport(
+        lambda: credential,  # read from the environment once per invocation
+        endpoint=Endpoint(settings.endpoint_url),
+        session=session,
+        clock=clock,
+        sleep=sleep,
+        max_attempts=settings.max_attempts,
+    )
+    return CallbackService(
+        settings,
+        CosClient(transport),
+        CiClient(transport),
+        log,
+        clock=clock,
+        deadline=deadline,
+        executor=executor,
+    )
+
+
+def handle(
+    event: Any,
+    context: Any,
+    *,
+    environ: Mapping[str, str] | None = None,
+    clock: Callable[[], float] = time.time,
+    sleep: Callable[[float], None] = time.sleep,
+    session: requests.Session | None = None,
+    executor: Executor | None = None,
+) -> dict[str, Any]:
+    """One invocation with its collaborators injectable (tests pass them)."""
+    started = clock()
+    env = os.environ if environ is None else environ
+    secrets = (env.get(SECRET_KEY_VARIABLE), env.get(SESSION_TOKEN_VARIABLE))
+    log = DecisionLog(FUNCTION_NAME, _request_id(context), secrets=secrets)
+    try:
+        settings = load_callback_settings(env)
+    except ConfigError as exc:
+        configure_logging()
+        return _early_reply(exc, log, started, clock)
+    configure_logging(settings.log_level)
+    log.add_secret(settings.callback_secret)
+    try:
+        request = parse_http_event(event, max_body_bytes=settings.max_callback_bytes)
+        log.add_secret(request.query.get(TOKEN_PARAMETER))
+        credential = credential_from_environ(env)
+    except MediaTaggerError as exc:
+        return _early_reply(exc, log, started, clock)
+    service = _service(
+        settings,
+        credential,
+        log,
+        clock=clock,
+        sleep=sleep,
+        session=session,
+        deadline=_deadline(started, context),
+        executor=executor,
+    )
+    return http_response(service.handle(request))
+
+
+def main_handler(event: dict[str, Any], context: dict[str, Any]) -> dict[str, Any]:
+    """SCF handler ``index.main_handler``."""
+    try:
+        return handle(event, context)
+    except Exception as exc:  # a bug: answer 500 without echoing anything from the request
+        log = DecisionLog(FUNCTION_NAME, _request_id(context))
+        log.decision("error", reason="internal", detail=type(exc).__name__, level=logging.ERROR)
+        return http_response(CallbackReply(500, "error", "internal"))

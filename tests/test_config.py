@@ -1,0 +1,214 @@
+"""Settings: defaults, parsing, and a ConfigError naming the variable for every bad value."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+
+from shared import config
+from shared.config import (
+    CallbackSettings,
+    UploadSettings,
+    load_callback_settings,
+    load_upload_settings,
+)
+from shared.errors import ConfigError
+
+SECRET = "s3cr3t-s3cr3t-s3cr3t-s3cr3t-0123"  # 32 characters
+BASE = {
+    "MEDIA_TAGGER_CALLBACK_URL": "https://1250000000-abcdefgh.ap-guangzhou.tencentscf.com/",
+    "MEDIA_TAGGER_CALLBACK_SECRET": SECRET,
+}
+
+
+def upload(**extra: str) -> UploadSettings:
+    return load_upload_settings({**BASE, **extra})
+
+
+def callback(**extra: str) -> CallbackSettings:
+    return load_callback_settings({"MEDIA_TAGGER_CALLBACK_SECRET": SECRET, **extra})
+
+
+def test_upload_defaults() -> None:
+    settings = upload()
+    assert settings.callback_url == BASE["MEDIA_TAGGER_CALLBACK_URL"]
+    assert settings.callback_secret == SECRET
+    assert settings.callback_format == "JSON"
+    assert settings.job_level == 0
+    assert settings.include_prefixes == ()
+    assert settings.exclude_prefixes == ()
+    assert settings.idempotency_check is True
+    assert settings.tag_prefix == "media:"
+    assert settings.endpoint_url is None
+    assert settings.max_attempts == 4
+    assert settings.log_level == "INFO"
+    assert settings.extensions is not None
+    for ext in ("mp4", "mov", "mkv", "webm", "m4a", "mp3", "wav", "flac"):
+        assert ext in settings.extensions
+    for ext in ("pdf", "jpg", "txt", "MP4"):
+        assert ext not in settings.extensions
+
+
+def test_callback_defaults() -> None:
+    settings = callback()
+    assert settings.tag_fields == (
+        "status",
+        "etag",
+        "duration",
+        "resolution",
+        "vcodec",
+        "acodec",
+        "fps",
+        "bitrate",
+        "container",
+        "rotation",
+    )
+    assert settings.max_callback_bytes == 1048576
+    assert settings.allowed_buckets == frozenset()
+    assert settings.tag_prefix == "media:"
+
+
+def test_callback_settings_do_not_need_the_callback_url() -> None:
+    assert callback().callback_secret == SECRET
+
+
+def test_values_are_parsed() -> None:
+    settings = upload(
+        MEDIA_TAGGER_CALLBACK_FORMAT="xml",
+        MEDIA_TAGGER_JOB_LEVEL="2",
+        MEDIA_TAGGER_EXTENSIONS=" MP4, .Mov ,,webm",
+        MEDIA_TAGGER_INCLUDE_PREFIXES="videos/, audio/",
+        MEDIA_TAGGER_EXCLUDE_PREFIXES="videos/tmp/",
+        MEDIA_TAGGER_IDEMPOTENCY_CHECK="off",
+        MEDIA_TAGGER_TAG_PREFIX="mi/",
+        MEDIA_TAGGER_ENDPOINT_URL="http://127.0.0.1:9000",
+        MEDIA_TAGGER_MAX_ATTEMPTS="1",
+        MEDIA_TAGGER_LOG_LEVEL="debug",
+    )
+    assert settings.callback_format == "XML"
+    assert settings.job_level == 2
+    assert settings.extensions == frozenset({"mp4", "mov", "webm"})
+    assert settings.include_prefixes == ("videos/", "audio/")
+    assert settings.exclude_prefixes == ("videos/tmp/",)
+    assert settings.idempotency_check is False
+    assert settings.tag_prefix == "mi/"
+    assert settings.endpoint_url == "http://127.0.0.1:9000"
+    assert settings.max_attempts == 1
+    assert settings.log_level == "DEBUG"
+
+
+def test_star_allows_every_extension() -> None:
+    assert upload(MEDIA_TAGGER_EXTENSIONS="*").extensions is None
+
+
+def test_blank_values_mean_default() -> None:
+    settings = upload(MEDIA_TAGGER_JOB_LEVEL="  ", MEDIA_TAGGER_EXTENSIONS="")
+    assert settings.job_level == 0
+    assert settings.extensions == config.DEFAULT_EXTENSIONS
+
+
+def test_tag_fields_keep_status_and_etag_first() -> None:
+    settings = callback(MEDIA_TAGGER_TAG_FIELDS="Duration, vcodec, status")
+    assert settings.tag_fields == ("status", "etag", "duration", "vcodec")
+
+
+def test_callback_values_are_parsed() -> None:
+    settings = callback(
+        MEDIA_TAGGER_MAX_CALLBACK_BYTES="2048",
+        MEDIA_TAGGER_ALLOWED_BUCKETS="media-uploads-1250000000, other-1250000001",
+    )
+    assert settings.max_callback_bytes == 2048
+    assert settings.allowed_buckets == frozenset({"media-uploads-1250000000", "other-1250000001"})
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [
+        ("MEDIA_TAGGER_CALLBACK_URL", ""),
+        ("MEDIA_TAGGER_CALLBACK_URL", "not a url"),
+        ("MEDIA_TAGGER_CALLBACK_URL", "ftp://example.com/cb"),
+        ("MEDIA_TAGGER_CALLBACK_URL", "http://example.com/cb"),
+        ("MEDIA_TAGGER_CALLBACK_URL", "https://example.com/cb#frag"),
+        ("MEDIA_TAGGER_CALLBACK_URL", "https://user:pw@example.com/cb"),
+        ("MEDIA_TAGGER_CALLBACK_URL", "https://example.com/cb?token=abc"),
+        ("MEDIA_TAGGER_CALLBACK_URL", "https://[::1/cb"),
+        ("MEDIA_TAGGER_CALLBACK_SECRET", ""),
+        ("MEDIA_TAGGER_CALLBACK_SECRET", "x" * 31),
+        ("MEDIA_TAGGER_CALLBACK_SECRET", " " + "x" * 40),
+        ("MEDIA_TAGGER_CALLBACK_FORMAT", "YAML"),
+        ("MEDIA_TAGGER_JOB_LEVEL", "3"),
+        ("MEDIA_TAGGER_JOB_LEVEL", "-1"),
+        ("MEDIA_TAGGER_JOB_LEVEL", "one"),
+        ("MEDIA_TAGGER_EXTENSIONS", ",,"),
+        ("MEDIA_TAGGER_EXTENSIONS", "mp4,m p4"),
+        ("MEDIA_TAGGER_EXTENSIONS", "tar.gz"),
+        ("MEDIA_TAGGER_IDEMPOTENCY_CHECK", "maybe"),
+        ("MEDIA_TAGGER_TAG_PREFIX", "media,"),
+        ("MEDIA_TAGGER_TAG_PREFIX", "qcs:media:"),
+        ("MEDIA_TAGGER_TAG_PREFIX", "x" * 65),
+        ("MEDIA_TAGGER_ENDPOINT_URL", "ftp://127.0.0.1"),
+        ("MEDIA_TAGGER_ENDPOINT_URL", "http://127.0.0.1:9000/path"),
+        ("MEDIA_TAGGER_MAX_ATTEMPTS", "0"),
+        ("MEDIA_TAGGER_MAX_ATTEMPTS", "11"),
+        ("MEDIA_TAGGER_MAX_ATTEMPTS", "4.5"),
+        ("MEDIA_TAGGER_LOG_LEVEL", "LOUD"),
+    ],
+)
+def test_bad_upload_values_name_the_variable(variable: str, value: str) -> None:
+    environ = {**BASE, variable: value}
+    with pytest.raises(ConfigError) as caught:
+        load_upload_settings(environ)
+    assert caught.value.variable == variable
+    assert variable in str(caught.value)
+    if len(value.strip()) >= 6:
+        assert value.strip() not in str(caught.value)  # values (maybe secrets) are never echoed
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [
+        ("MEDIA_TAGGER_TAG_FIELDS", "duration,colour"),
+        ("MEDIA_TAGGER_TAG_FIELDS", "duration,duration"),
+        ("MEDIA_TAGGER_MAX_CALLBACK_BYTES", "100"),
+        ("MEDIA_TAGGER_MAX_CALLBACK_BYTES", "lots"),
+        ("MEDIA_TAGGER_MAX_CALLBACK_BYTES", str(7 * 1024 * 1024)),
+        ("MEDIA_TAGGER_ALLOWED_BUCKETS", "media-uploads"),
+        ("MEDIA_TAGGER_ALLOWED_BUCKETS", "Media-1250000000"),
+    ],
+)
+def test_bad_callback_values_name_the_variable(variable: str, value: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        callback(**{variable: value})
+    assert caught.value.variable == variable
+
+
+def test_plain_http_is_allowed_for_a_loopback_callback() -> None:
+    url = "http://127.0.0.1:8081/callback?x=1"
+    assert upload(MEDIA_TAGGER_CALLBACK_URL=url).callback_url == url
+
+
+def test_the_secret_is_not_in_the_repr() -> None:
+    assert SECRET not in repr(upload())
+    assert SECRET not in repr(callback())
+
+
+def test_settings_are_frozen() -> None:
+    settings = upload()
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        settings.job_level = 1  # type: ignore[misc]
+
+
+def test_every_variable_is_named_once_and_documented_set() -> None:
+    names = {
+        value
+        for name, value in vars(config).items()
+        if name.isupper() and isinstance(value, str) and value.startswith("MEDIA_TAGGER_")
+    }
+    assert names == set(config.SETTINGS_VARIABLES)
+    assert len(config.SETTINGS_VARIABLES) == 15
+    assert config.CREDENTIAL_VARIABLES == (
+        "TENCENTCLOUD_SECRETID",
+        "TENCENTCLOUD_SECRETKEY",
+        "TENCENTCLOUD_SESSIONTOKEN",
+    )

@@ -1,0 +1,233 @@
+"""serverless.yml against the built zips and shared/config.py; every zip imports in a clean Python.
+
+The zips are built once per session by deploy.package (cached in build/ by a hash of every input,
+so a repeated run costs one cache check). The import check runs the runtime's own Python version
+in a fresh process that sees only the unpacked zip and the standard library, as SCF would.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import os
+import re
+import subprocess
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from deploy import package, runtime
+from shared.config import (
+    CALLBACK_SECRET,
+    CALLBACK_URL,
+    ENDPOINT_URL,
+    SETTINGS_VARIABLES,
+    TAG_PREFIX,
+    load_callback_settings,
+    load_upload_settings,
+)
+
+ROOT = Path(__file__).resolve().parent.parent
+MANIFEST = runtime.load_manifest(ROOT / "serverless.yml")
+INSTANCES = runtime.instance_inputs(MANIFEST)
+VERSION = runtime.runtime_version(MANIFEST)
+UPLOAD, CALLBACK = "submit_on_upload", "tag_on_callback"
+ENV_REFERENCE = re.compile(r"\$\{env:([A-Za-z0-9_]+)\}")
+RESERVED_PREFIXES = ("SCF_", "QCLOUD_", "TENCENTCLOUD_")
+PYC_TAG = f"cpython-{VERSION[0]}{VERSION[1]}"
+
+CLEAN_IMPORT = r"""
+import importlib.machinery, json, sys, sysconfig
+root = sys.argv[1]
+sys.path.insert(0, root)
+compiled = []
+original = importlib.machinery.SourceFileLoader.source_to_code
+def spy(self, data, path, *args, **kwargs):
+    compiled.append(str(path))
+    return original(self, data, path, *args, **kwargs)
+importlib.machinery.SourceFileLoader.source_to_code = spy
+import index
+stdlib = tuple({sysconfig.get_paths()[key] + "/" for key in ("stdlib", "platstdlib")})
+outside, inside = [], 0
+for name, module in sorted(sys.modules.items()):
+    spec = getattr(module, "__spec__", None)
+    origin = getattr(spec, "origin", None) or getattr(module, "__file__", None)
+    if not origin or origin in ("built-in", "frozen") or origin.startswith(stdlib):
+        continue
+    if origin.startswith(root + "/"):
+        inside += 1
+    else:
+        outside.append(name + ": " + origin)
+print(json.dumps({
+    "callable": callable(getattr(index, "main_handler", None)),
+    "outside": outside, "inside": inside, "compiled_from_source": compiled,
+    "version": list(sys.version_info[:2]), "index_cached": index.__spec__.cached,
+}))
+"""
+
+
+@pytest.fixture(scope="session")
+def built() -> dict[str, package.BuiltFunction]:
+    return {item.name: item for item in package.build_all(report=lambda line: None)}
+
+
+def _deployed_environment(function: str, values: dict[str, str]) -> dict[str, str]:
+    variables = INSTANCES[function]["environment"]["variables"]
+    return {
+        name: ENV_REFERENCE.sub(lambda match: values[match.group(1)], value)
+        for name, value in variables.items()
+    }
+
+
+def _example_values() -> dict[str, str]:
+    """deploy/env.example, with the two values a user must invent filled in."""
+    values = {}
+    for line in (ROOT / "deploy" / "env.example").read_text(encoding="utf-8").splitlines():
+        name, sep, value = line.partition("=")
+        if sep and not line.startswith("#"):
+            values[name.strip()] = value.strip()
+    values[CALLBACK_SECRET] = "s" * 40
+    values[CALLBACK_URL] = "https://1250000000-abcdefgh.ap-guangzhou.tencentscf.com"
+    return values
+
+
+def test_every_function_folder_is_deployed_and_nothing_else() -> None:
+    assert sorted(INSTANCES) == package.discover_functions(ROOT), (
+        "each functions/<name>/index.py needs an instances.<name> entry in serverless.yml"
+    )
+
+
+def test_one_documented_python_runtime_for_all() -> None:
+    assert VERSION >= (3, 10)
+    for inputs in INSTANCES.values():
+        assert inputs["runtime"] == f"Python{runtime.dotted(VERSION)}"
+        assert inputs["type"] == "event"
+        assert inputs["memorySize"] == 64 or inputs["memorySize"] in range(128, 3073, 128)
+        assert 1 <= inputs["timeout"] <= 900
+        assert inputs["region"] == "${env:DEPLOY_REGION}"
+        assert inputs["role"] == "${env:DEPLOY_ROLE}"
+        assert inputs["src"] == {"src": "./" + package.DEPLOY_SOURCE_DIR}
+
+
+def test_environment_variables_are_settings_the_functions_know() -> None:
+    for function, inputs in INSTANCES.items():
+        variables = inputs["environment"]["variables"]
+        unknown = sorted(set(variables) - SETTINGS_VARIABLES)
+        assert not unknown, f"{function} sets variables shared/config.py does not read: {unknown}"
+        assert ENDPOINT_URL not in variables  # the emulator override never reaches the cloud
+        assert not [name for name in variables if name.startswith(RESERVED_PREFIXES)]
+        assert all(isinstance(value, str) for value in variables.values())
+        assert variables[CALLBACK_SECRET] == "${env:" + CALLBACK_SECRET + "}"  # never a literal
+    prefixes = {inputs["environment"]["variables"][TAG_PREFIX] for inputs in INSTANCES.values()}
+    assert len(prefixes) == 1
+
+
+def test_deployed_environment_loads_as_valid_settings() -> None:
+    values = _example_values()
+    upload = load_upload_settings(_deployed_environment(UPLOAD, values))
+    callback = load_callback_settings(_deployed_environment(CALLBACK, values))
+    assert upload.callback_url == values[CALLBACK_URL]
+    assert callback.allowed_buckets == frozenset({values["DEPLOY_BUCKET"]})
+    assert upload.tag_prefix == callback.tag_prefix
+
+
+def test_every_env_reference_is_documented_in_env_example() -> None:
+    referenced = set(ENV_REFERENCE.findall(json.dumps(MANIFEST)))  # values, not comments
+    documented = set(_example_values())
+    assert referenced and referenced <= documented, sorted(referenced - documented)
+
+
+def test_upload_function_has_the_cos_trigger() -> None:
+    events = INSTANCES[UPLOAD]["events"]
+    assert [next(iter(event)) for event in events] == ["cos"]
+    parameters = events[0]["cos"]["parameters"]
+    assert parameters["events"] == "cos:ObjectCreated:*"
+    assert parameters["enable"] is True
+    assert parameters["bucket"] == "${env:DEPLOY_BUCKET}.cos.${env:DEPLOY_REGION}.myqcloud.com"
+    assert parameters["filter"] == {
+        "prefix": "${env:DEPLOY_PREFIX}",
+        "suffix": "${env:DEPLOY_SUFFIX}",
+    }
+
+
+def test_callback_function_has_a_public_function_url() -> None:
+    events = INSTANCES[CALLBACK]["events"]
+    assert [next(iter(event)) for event in events] == ["http"]
+    parameters = events[0]["http"]["parameters"]
+    assert parameters["authType"] == "NONE"
+    assert parameters["netConfig"]["enableExtranet"] is True
+
+
+def test_handlers_resolve_to_main_handler_inside_each_zip(built: dict[str, Any]) -> None:
+    for function, inputs in INSTANCES.items():
+        module, _, attribute = inputs["handler"].partition(".")
+        with zipfile.ZipFile(built[function].zip_path) as archive:
+            names = set(archive.namelist())
+            tree = ast.parse(archive.read(f"{module}.py"))
+        assert f"__pycache__/{module}.{PYC_TAG}.pyc" in names
+        handlers = [
+            node
+            for node in tree.body
+            if isinstance(node, ast.FunctionDef) and node.name == attribute
+        ]
+        assert len(handlers) == 1 and len(handlers[0].args.args) == 2, function
+
+
+def test_rendered_deploy_folders_match_the_manifest(built: dict[str, Any]) -> None:
+    import yaml
+
+    for function, item in built.items():
+        rendered = yaml.safe_load((item.tree.parent / "serverless.yml").read_text(encoding="utf-8"))
+        expected = {"app": MANIFEST["app"], "stage": MANIFEST["stage"]}
+        expected.update(MANIFEST["instances"][function])
+        assert rendered == expected
+
+
+def test_zips_fit_the_size_budget(built: dict[str, Any]) -> None:
+    for item in built.values():
+        assert item.size == item.zip_path.stat().st_size <= package.MAX_ZIP_BYTES
+
+
+def test_zips_ship_bytecode_for_the_runtime_and_no_build_leftovers(built: dict[str, Any]) -> None:
+    for item in built.values():
+        with zipfile.ZipFile(item.zip_path) as archive:
+            names = archive.namelist()
+        assert names == sorted(names)
+        modules = [name for name in names if name.endswith(".py")]
+        for name in modules:
+            folder, _, stem = name.rpartition("/")
+            cached = f"{folder}/__pycache__/{stem[:-3]}.{PYC_TAG}.pyc".lstrip("/")
+            assert cached in names, f"{name} has no .pyc for Python {VERSION}"
+        pycs = [name for name in names if name.endswith(".pyc")]
+        assert all(f".{PYC_TAG}.pyc" in name for name in pycs)
+        assert not [name for name in names if name.startswith(("bin/", "tests/", "deploy/"))]
+        metadata = [n for n in names if ".dist-info/" in n and not n.endswith("/")]
+        assert all(re.search(r"licen[cs]e|copying|notice|authors", n.lower()) for n in metadata)
+
+
+def test_each_zip_imports_in_a_clean_interpreter(built: dict[str, Any], tmp_path: Path) -> None:
+    python = runtime.find_interpreter(VERSION)
+    for function, item in built.items():
+        unpacked = tmp_path / function
+        with zipfile.ZipFile(item.zip_path) as archive:
+            archive.extractall(unpacked)
+        env = {"PATH": os.environ.get("PATH", ""), "PYTHONDONTWRITEBYTECODE": "1"}
+        done = subprocess.run(
+            [python, "-I", "-S", "-B", "-c", CLEAN_IMPORT, str(unpacked.resolve())],
+            cwd=tmp_path,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=120,
+        )
+        assert done.returncode == 0, done.stderr
+        report = json.loads(done.stdout)
+        assert report["callable"] is True
+        assert report["version"] == list(VERSION)
+        assert report["outside"] == [], report["outside"]
+        assert report["inside"] > 50  # shared + requests + urllib3 ... really came from the zip
+        assert report["compiled_from_source"] == [], "a shipped .pyc was not used"
+        assert not list(unpacked.rglob(f"*.{PYC_TAG}.pyc.*"))  # nothing written beside them

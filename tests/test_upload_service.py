@@ -1,0 +1,444 @@
+"""The upload use case against typed fakes of ports.ObjectStore / ports.MediaJobs (mypy-checked)."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+from collections.abc import Iterator, Sequence
+from dataclasses import replace
+from typing import Any
+
+import pytest
+
+from shared.config import UploadSettings, load_upload_settings
+from shared.decision_log import LOGGER_NAME, DecisionLog
+from shared.errors import CiError, CosError, CosNotFoundError, EventError, TransportError
+from shared.models import BucketPage, Job, JobsPage, ObjectHead, ObjectRef, TagSet
+from shared.ports import MediaInfoJobRequest, MediaJobs, ObjectStore
+from shared.upload_service import TransientSubmitError, UploadService, invocation_deadline
+from tests.events import BUCKET, REGION, cos_event, cos_record, load_event
+from tests.upload_helpers import (
+    BASE_ENVIRON,
+    CALLBACK_BASE,
+    CALLBACK_SECRET,
+    ListHandler,
+    isolated_project_loggers,
+)
+
+DEMO_KEY = "videos/2024/11/demo.mp4"
+DEMO_ETAG = "eb6cf523ae4d528e72f2d11f3a91cd40"
+T0 = 1_732_500_200.0
+
+
+def token_for(key: str, bucket: str = BUCKET) -> str:
+    """The contract's token, computed here independently of shared.callback_token."""
+    message = b"media-tagger/v1\n" + bucket.encode() + b"\n" + key.encode()
+    digest = hmac.new(CALLBACK_SECRET.encode(), message, hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest).decode().rstrip("=")
+
+
+class Clock:
+    def __init__(self, now: float = T0, step: float = 0.0) -> None:
+        self.now = now
+        self.step = step  # seconds that pass on every reading
+
+    def __call__(self) -> float:
+        value = self.now
+        self.now += self.step
+        return value
+
+
+class FakeStore:
+    """ObjectStore with per-key tags, heads and errors; records every call."""
+
+    def __init__(
+        self,
+        tags: dict[str, TagSet] | None = None,
+        heads: dict[str, ObjectHead] | None = None,
+        errors: dict[str, Exception] | None = None,
+    ) -> None:
+        self.tags = tags or {}
+        self.heads = heads or {}
+        self.errors = errors or {}
+        self.calls: list[tuple[str, ObjectRef, float | None]] = []
+
+    def head_object(self, obj: ObjectRef, *, deadline: float | None = None) -> ObjectHead:
+        self.calls.append(("head", obj, deadline))
+        if obj.key in self.errors:
+            raise self.errors[obj.key]
+        return self.heads[obj.key]
+
+    def get_object_tagging(self, obj: ObjectRef, *, deadline: float | None = None) -> TagSet:
+        self.calls.append(("get_tagging", obj, deadline))
+        if obj.key in self.errors:
+            raise self.errors[obj.key]
+        return self.tags.get(obj.key, ())
+
+    def put_object_tagging(
+        self, obj: ObjectRef, tags: TagSet, *, deadline: float | None = None
+    ) -> None:
+        raise AssertionError("the upload function never writes tags")
+
+    def list_objects(
+        self,
+        bucket: str,
+        region: str,
+        *,
+        prefix: str = "",
+        marker: str = "",
+        max_keys: int = 1000,
+        deadline: float | None = None,
+    ) -> BucketPage:
+        raise AssertionError("the upload function never lists")
+
+
+class FakeJobs:
+    """MediaJobs that accepts every submission unless an error is set for the key."""
+
+    def __init__(self, errors: dict[str, Exception] | None = None) -> None:
+        self.errors = errors or {}
+        self.submitted: list[tuple[str, str, MediaInfoJobRequest, float | None]] = []
+
+    def submit_media_info_job(
+        self,
+        bucket: str,
+        region: str,
+        request: MediaInfoJobRequest,
+        *,
+        deadline: float | None = None,
+    ) -> Job:
+        self.submitted.append((bucket, region, request, deadline))
+        if request.object_key in self.errors:
+            raise self.errors[request.object_key]
+        return Job(job_id=f"j{len(self.submitted):031d}", state="Submitted")
+
+    def describe_job(
+        self, bucket: str, region: str, job_id: str, *, deadline: float | None = None
+    ) -> Job | None:
+        raise AssertionError("the upload function never describes jobs")
+
+    def list_jobs(
+        self,
+        bucket: str,
+        region: str,
+        *,
+        states: Sequence[str] = (),
+        start_creation_time: str | None = None,
+        end_creation_time: str | None = None,
+        size: int = 100,
+        next_token: str | None = None,
+        order_by_time: str = "Desc",
+        deadline: float | None = None,
+    ) -> JobsPage:
+        raise AssertionError("the upload function never lists jobs")
+
+
+@pytest.fixture
+def log_lines() -> Iterator[list[str]]:
+    handler = ListHandler()
+    with isolated_project_loggers():
+        logger = __import__("logging").getLogger(LOGGER_NAME)
+        logger.setLevel("DEBUG")
+        logger.addHandler(handler)
+        yield handler.lines
+
+
+def settings(**extra: str) -> UploadSettings:
+    return load_upload_settings({**BASE_ENVIRON, **extra})
+
+
+def run(
+    event: Any,
+    *,
+    store: ObjectStore | None = None,
+    jobs: MediaJobs | None = None,
+    config: UploadSettings | None = None,
+    deadline: float | None = T0 + 100,
+    clock: Clock | None = None,
+) -> dict[str, Any]:
+    service = UploadService(
+        config or settings(),
+        store or FakeStore(),
+        jobs or FakeJobs(),
+        DecisionLog("submit_on_upload", "req-1", secrets=[CALLBACK_SECRET]),
+        clock=clock or Clock(),
+    )
+    return service.submit_for_event(event, deadline=deadline)
+
+
+def decisions(lines: list[str]) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in lines]
+
+
+def test_put_event_submits_one_job_with_the_contract_request(log_lines: list[str]) -> None:
+    store, jobs = FakeStore(), FakeJobs()
+    summary = run(load_event("cos_put"), store=store, jobs=jobs, deadline=T0 + 7)
+    assert summary == {
+        "submitted": [{"key": DEMO_KEY, "job_id": "j" + "0" * 30 + "1"}],
+        "skipped": [],
+        "failed": [],
+    }
+    ref = ObjectRef(BUCKET, REGION, DEMO_KEY, None)
+    assert store.calls == [("get_tagging", ref, T0 + 7)]
+    expected = MediaInfoJobRequest(
+        object_key=DEMO_KEY,
+        user_data=f"mt1;e={DEMO_ETAG};s=2561690",
+        job_level=0,
+        callback_url=f"{CALLBACK_BASE}?token={token_for(DEMO_KEY)}",
+        callback_format="JSON",
+    )
+    assert jobs.submitted == [(BUCKET, REGION, expected, T0 + 7)]
+    submitted, summary_line = decisions(log_lines)
+    assert submitted["outcome"] == "submitted"
+    assert submitted["job_id"] == "j" + "0" * 30 + "1"
+    assert (submitted["bucket"], submitted["key"], submitted["etag"]) == (
+        BUCKET,
+        DEMO_KEY,
+        DEMO_ETAG,
+    )
+    assert submitted["callback"] == CALLBACK_BASE  # logged without its token
+    assert summary_line["outcome"] == "invocation-summary"
+    assert (summary_line["submitted"], summary_line["skipped"], summary_line["failed"]) == (1, 0, 0)
+    assert token_for(DEMO_KEY) not in "".join(log_lines)
+
+
+def test_settings_choose_level_and_format() -> None:
+    jobs = FakeJobs()
+    config = settings(MEDIA_TAGGER_JOB_LEVEL="2", MEDIA_TAGGER_CALLBACK_FORMAT="XML")
+    run(load_event("cos_put"), jobs=jobs, config=config)
+    request = jobs.submitted[0][2]
+    assert (request.job_level, request.callback_format) == (2, "XML")
+
+
+def test_callback_base_with_a_query_gets_an_ampersand() -> None:
+    jobs = FakeJobs()
+    config = replace(settings(), callback_url=CALLBACK_BASE + "?env=prod")
+    run(load_event("cos_put"), jobs=jobs, config=config)
+    url = jobs.submitted[0][2].callback_url
+    assert url == f"{CALLBACK_BASE}?env=prod&token={token_for(DEMO_KEY)}"
+
+
+def test_already_tagged_for_this_etag_submits_nothing(log_lines: list[str]) -> None:
+    tags: TagSet = (("owner", "alice"), ("media:status", "ok"), ("media:etag", DEMO_ETAG))
+    jobs = FakeJobs()
+    summary = run(load_event("cos_put"), store=FakeStore({DEMO_KEY: tags}), jobs=jobs)
+    assert summary == {
+        "submitted": [],
+        "skipped": [{"key": DEMO_KEY, "reason": "already-tagged"}],
+        "failed": [],
+    }
+    assert jobs.submitted == []
+    assert decisions(log_lines)[0]["reason"] == "already-tagged"
+
+
+def test_a_failed_result_for_this_etag_also_counts_as_done() -> None:
+    tags: TagSet = (("media:status", "failed:ResourceNotSupported"), ("media:etag", DEMO_ETAG))
+    jobs = FakeJobs()
+    run(load_event("cos_put"), store=FakeStore({DEMO_KEY: tags}), jobs=jobs)
+    assert jobs.submitted == []
+
+
+@pytest.mark.parametrize(
+    "tags",
+    [
+        (("media:status", "ok"), ("media:etag", "0" * 32)),  # result of older content
+        (("media:etag", DEMO_ETAG),),  # no status: not a finished result
+        (("other:status", "ok"), ("other:etag", DEMO_ETAG)),  # another namespace
+    ],
+)
+def test_other_tags_do_not_stop_the_submission(tags: TagSet) -> None:
+    jobs = FakeJobs()
+    run(load_event("cos_put"), store=FakeStore({DEMO_KEY: tags}), jobs=jobs)
+    assert len(jobs.submitted) == 1
+
+
+def test_custom_tag_prefix_is_used_for_the_check() -> None:
+    tags: TagSet = (("mi/status", "ok"), ("mi/etag", DEMO_ETAG))
+    jobs = FakeJobs()
+    config = settings(MEDIA_TAGGER_TAG_PREFIX="mi/")
+    run(load_event("cos_put"), store=FakeStore({DEMO_KEY: tags}), jobs=jobs, config=config)
+    assert jobs.submitted == []
+
+
+def test_idempotency_check_off_reads_no_tags() -> None:
+    store, jobs = FakeStore(), FakeJobs()
+    config = settings(MEDIA_TAGGER_IDEMPOTENCY_CHECK="false")
+    run(load_event("cos_put"), store=store, jobs=jobs, config=config)
+    assert store.calls == []
+    assert len(jobs.submitted) == 1
+
+
+def test_missing_etag_is_read_with_head() -> None:
+    store = FakeStore(heads={DEMO_KEY: ObjectHead(etag="abcdef", size=99)})
+    jobs = FakeJobs()
+    run(cos_event(cos_record(DEMO_KEY, etag=None)), store=store, jobs=jobs)
+    assert [call[0] for call in store.calls] == ["head", "get_tagging"]
+    assert jobs.submitted[0][2].user_data == "mt1;e=abcdef;s=99"
+
+
+def test_versioned_object() -> None:
+    store, jobs = FakeStore(), FakeJobs()
+    run(cos_event(cos_record(DEMO_KEY, vid="MTg0NDUx")), store=store, jobs=jobs)
+    assert store.calls[0][1] == ObjectRef(BUCKET, REGION, DEMO_KEY, "MTg0NDUx")
+    assert jobs.submitted[0][2].user_data == f"mt1;e={DEMO_ETAG};s=2561690;v=MTg0NDUx"
+
+
+@pytest.mark.parametrize(
+    ("event_name", "key", "reason"),
+    [
+        ("cos_folder_marker", "videos/2024/12/", "folder-marker"),
+        ("cos_empty_object", "videos/placeholder.mp4", "empty-object"),
+        ("cos_non_media", "docs/quarterly report.pdf", "extension-not-allowed:pdf"),
+    ],
+)
+def test_filtered_records_cost_no_request(
+    event_name: str, key: str, reason: str, log_lines: list[str]
+) -> None:
+    store, jobs = FakeStore(), FakeJobs()
+    summary = run(load_event(event_name), store=store, jobs=jobs)
+    assert summary["skipped"] == [{"key": key, "reason": reason}]
+    assert store.calls == []
+    assert jobs.submitted == []
+    line = decisions(log_lines)[0]
+    assert (line["outcome"], line["reason"], line["key"]) == ("skipped", reason, key)
+
+
+def test_prefix_settings_are_applied() -> None:
+    jobs = FakeJobs()
+    config = settings(MEDIA_TAGGER_INCLUDE_PREFIXES="audio/")
+    summary = run(load_event("cos_put"), jobs=jobs, config=config)
+    assert summary["skipped"] == [{"key": DEMO_KEY, "reason": "outside-include-prefixes"}]
+
+
+def test_object_deleted_since_upload_is_skipped() -> None:
+    store = FakeStore(errors={DEMO_KEY: CosNotFoundError(404, "NoSuchKey")})
+    summary = run(load_event("cos_put"), store=store)
+    assert summary["skipped"] == [{"key": DEMO_KEY, "reason": "object-gone"}]
+
+
+def test_permanent_ci_error_is_reported_not_raised(log_lines: list[str]) -> None:
+    jobs = FakeJobs(errors={DEMO_KEY: CiError(403, "AccessDenied", "no ci:CreateMediaJobs")})
+    summary = run(load_event("cos_put"), jobs=jobs)
+    assert summary["failed"] == [{"key": DEMO_KEY, "code": "AccessDenied", "permanent": True}]
+    assert len(jobs.submitted) == 1
+    line = decisions(log_lines)[0]
+    assert (line["outcome"], line["code"], line["permanent"]) == ("failed", "AccessDenied", True)
+
+
+def test_permanent_cos_error_on_the_check_is_reported() -> None:
+    store = FakeStore(errors={DEMO_KEY: CosError(403, "AccessDenied")})
+    jobs = FakeJobs()
+    summary = run(load_event("cos_put"), store=store, jobs=jobs)
+    assert summary["failed"] == [{"key": DEMO_KEY, "code": "AccessDenied", "permanent": True}]
+    assert jobs.submitted == []
+
+
+def test_record_the_clients_refuse_is_a_permanent_failure() -> None:
+    jobs = FakeJobs(errors={DEMO_KEY: EventError("object key contains U+0001")})
+    summary = run(load_event("cos_put"), jobs=jobs)
+    assert summary["failed"] == [{"key": DEMO_KEY, "code": "InvalidRecord", "permanent": True}]
+
+
+@pytest.mark.parametrize(
+    ("error", "code"),
+    [
+        (CiError(503, "ServiceUnavailable"), "ServiceUnavailable"),
+        (CiError(429, "SlowDown"), "SlowDown"),
+        (TransportError("POST host: ConnectTimeout"), "TransportError"),
+    ],
+)
+def test_transient_failure_raises_after_every_record_was_tried(
+    error: Exception, code: str, log_lines: list[str]
+) -> None:
+    jobs = FakeJobs(errors={"videos/2024/11/big-lecture.mov": error})
+    with pytest.raises(TransientSubmitError) as caught:
+        run(load_event("cos_multipart"), jobs=jobs)
+    assert [item[2].object_key for item in jobs.submitted] == [
+        "videos/2024/11/big-lecture.mov",
+        "audio/2024/11/podcast-ep12.m4a",
+    ]
+    assert caught.value.failed_keys == ("videos/2024/11/big-lecture.mov",)
+    assert "big-lecture.mov" in str(caught.value)
+    assert caught.value.summary["failed"] == [
+        {"key": "videos/2024/11/big-lecture.mov", "code": code, "permanent": False}
+    ]
+    assert caught.value.summary["submitted"][0]["key"] == "audio/2024/11/podcast-ep12.m4a"
+    assert [line["outcome"] for line in decisions(log_lines)] == [
+        "failed",
+        "submitted",
+        "invocation-summary",
+    ]
+
+
+def test_permanent_and_transient_together_raise_for_the_transient_only() -> None:
+    jobs = FakeJobs(
+        errors={
+            "videos/2024/11/big-lecture.mov": CiError(400, "InvalidArgument"),
+            "audio/2024/11/podcast-ep12.m4a": CiError(500, "InternalError"),
+        }
+    )
+    with pytest.raises(TransientSubmitError) as caught:
+        run(load_event("cos_multipart"), jobs=jobs)
+    assert caught.value.failed_keys == ("audio/2024/11/podcast-ep12.m4a",)
+
+
+def test_a_broken_record_is_skipped_and_the_others_submitted(log_lines: list[str]) -> None:
+    jobs = FakeJobs()
+    summary = run(load_event("cos_several_records_one_broken"), jobs=jobs)
+    assert [s["key"] for s in summary["submitted"]] == ["videos/first.mp4", "audio/third.m4a"]
+    (skipped,) = summary["skipped"]
+    assert skipped["key"] == "/1250000000/media-uploads/videos/broken-record.mp4"
+    assert skipped["reason"].startswith("unreadable-record: ")
+    assert "xx" in skipped["reason"]
+    assert summary["failed"] == []
+    assert decisions(log_lines)[1]["outcome"] == "skipped"
+
+
+def test_not_a_cos_event_is_logged_and_ignored(log_lines: list[str]) -> None:
+    assert run({"hello": "world"}) == {"submitted": [], "skipped": [], "failed": []}
+    assert decisions(log_lines)[0]["reason"].startswith("not-a-cos-event")
+
+
+def test_no_record_is_started_after_the_deadline() -> None:
+    jobs, store = FakeJobs(), FakeStore()
+    with pytest.raises(TransientSubmitError) as caught:
+        run(load_event("cos_multipart"), jobs=jobs, store=store, deadline=T0 - 1)
+    assert jobs.submitted == []
+    assert store.calls == []
+    assert [f["code"] for f in caught.value.summary["failed"]] == ["DeadlineExceeded"] * 2
+
+
+def test_time_runs_out_between_records() -> None:
+    jobs = FakeJobs()
+    clock = Clock(step=1.0)  # every reading advances one second
+    with pytest.raises(TransientSubmitError) as caught:
+        run(load_event("cos_multipart"), jobs=jobs, clock=clock, deadline=T0 + 3)
+    assert [item[2].object_key for item in jobs.submitted] == ["videos/2024/11/big-lecture.mov"]
+    assert caught.value.failed_keys == ("audio/2024/11/podcast-ep12.m4a",)
+
+
+def test_ms_is_measured_per_record(log_lines: list[str]) -> None:
+    run(load_event("cos_put"), clock=Clock(step=0.25), deadline=None)
+    record_line, summary_line = decisions(log_lines)
+    assert record_line["ms"] == 250  # read when the record starts and when it ends
+    assert summary_line["ms"] == 750  # invocation start .. end, around the record's readings
+
+
+@pytest.mark.parametrize(
+    ("limit_ms", "expected"),
+    [
+        (3000, T0 + 1.5),  # 1.5 s margin
+        (60_000, T0 + 54.0),  # 10 % margin
+        (900_000, T0 + 810.0),
+        (1000, T0 + 0.5),  # never more than half of a short limit
+        (None, None),
+        ("3000", None),
+        (0, None),
+        (-5, None),
+        (True, None),
+    ],
+)
+def test_invocation_deadline(limit_ms: object, expected: float | None) -> None:
+    assert invocation_deadline(T0, limit_ms) == expected
