@@ -1,59 +1,43 @@
-"""``make package``: one deployable zip per SCF function (build/<function>.zip) and its deploy folder.
+"""``make package``: one deployable zip per SCF function (build/<function>.zip), sizes printed.
 
-A zip holds functions/<function>/index.py at its root, the project's ``shared`` package beside it
-and the runtime dependencies (deploy/vendor.py), every module compiled by the runtime's own
-Python (deploy/runtime.py) into ``__pycache__/<module>.cpython-3X.pyc`` as *unchecked-hash* pycs:
-SCF sets PYTHONDONTWRITEBYTECODE, so nothing is ever compiled for us at run time, and an
-unchecked-hash pyc is used whatever mtime the unzip gives the source (a timestamp pyc would be
-recompiled on every cold start when the mtimes differ). Sources stay beside them for tracebacks.
-Zips are deterministic (sorted entries, fixed timestamps and modes, PYTHONHASHSEED=0 while
-compiling). build/<function>/ gets the unpacked tree (src/) plus its rendered serverless.yml, so
-``scf deploy`` can run from build/ (see the root serverless.yml). Results are cached in build/
-keyed by a hash of every input. This module never edits the project's sources.
+A zip holds functions/<function>/index.py at its root, the project's ``shared`` package beside
+it, and the runtime dependencies (deploy/vendor.py), every module compiled to a hash-based pyc
+by the runtime's own Python (deploy/bytecode.py, deploy/runtime.py); the zip is deterministic
+(deploy/archive.py). build/<function>/ also gets the unpacked tree (src/) and the function's
+rendered serverless.yml, so ``scf deploy`` runs from build/ (see the root serverless.yml).
+Results are cached in build/ keyed by a hash of every input, so an unchanged rebuild only checks
+hashes. A zip over MAX_ZIP_BYTES fails the build. This module never edits the project's sources.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import hashlib
-import os
 import shutil
-import stat
-import subprocess
 import sys
-import zipfile
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 import yaml
 
+try:
+    import fcntl
+except ImportError:  # pragma: no cover -- not POSIX: builds are not serialised
+    fcntl = None  # type: ignore[assignment]
+
 from deploy import vendor
+from deploy.archive import write_deterministic_zip
+from deploy.bytecode import DEPENDENCY_PYC_MODE, PROJECT_PYC_MODE, compile_tree
 from deploy.runtime import BuildError, dotted, find_interpreter, load_manifest, runtime_version
 
 ROOT = Path(__file__).resolve().parent.parent
 MAX_ZIP_BYTES = 1_500_000  # "1.5 MB" read as decimal megabytes: stricter than 1.5 MiB
-ZIP_DATE_TIME = (2000, 1, 1, 0, 0, 0)
 BUILD_FORMAT = "1"  # bump when the zip layout or the pruning rules change
 DEPLOY_SOURCE_DIR = "src"  # build/<function>/src, the `src` of the rendered scf instance
 _MARKER = ".build-key"
-_COMPILE_SCRIPT = """
-import py_compile, sys
-from pathlib import Path
-mode = py_compile.PycInvalidationMode[sys.argv[1]]
-tree = Path(sys.argv[2])
-for top in sys.argv[3:]:
-    start = tree / top
-    for path in [start] if start.is_file() else sorted(start.rglob("*.py")):
-        py_compile.compile(str(path), dfile=path.relative_to(tree).as_posix(), doraise=True,
-                           invalidation_mode=mode)
-"""
-# Dependencies are never edited in place: their pycs are trusted as they are. Our own modules
-# get checked-hash pycs: Python hashes the source (cost measured within noise, ~1 ms), so an edit
-# in the SCF console editor takes effect instead of being shadowed by a stale pyc.
-DEPENDENCY_PYC_MODE = "UNCHECKED_HASH"
-PROJECT_PYC_MODE = "CHECKED_HASH"
 
 
 @dataclass(frozen=True)
@@ -104,21 +88,6 @@ def digest(parts: Iterable[bytes]) -> str:
     return hasher.hexdigest()[:20]
 
 
-def _run(command: Sequence[str], what: str) -> None:
-    env = {"PATH": os.environ.get("PATH", ""), "PYTHONHASHSEED": "0"}  # hash seed: set order
-    done = subprocess.run(  # noqa: S603 -- fixed argv, no shell
-        list(command), capture_output=True, text=True, env=env, check=False
-    )
-    if done.returncode != 0:
-        raise BuildError(f"{what} failed:\n{done.stderr[-4000:]}")
-
-
-def compile_tree(python: str, tree: Path, tops: Sequence[str], mode: str) -> None:
-    """Write hash-based pycs for ``tops`` (relative to ``tree``) with the target Python."""
-    command = [python, "-S", "-s", "-c", _COMPILE_SCRIPT, mode, str(tree), *tops]
-    _run(command, "compiling .pyc")
-
-
 def _roots(root: Path, functions: Sequence[str]) -> list[str]:
     sources = [*project_files(root / "shared")] + [
         root / "functions" / name / "index.py" for name in functions
@@ -131,6 +100,11 @@ def _roots(root: Path, functions: Sequence[str]) -> list[str]:
     ]
 
 
+def _tool_sources() -> list[bytes]:
+    """This build tool's own code: a change to it invalidates every cached result."""
+    return [path.read_bytes() for path in sorted(Path(__file__).parent.glob("*.py"))]
+
+
 def build_dependencies(root: Path, out: Path, version: tuple[int, int], python: str) -> Path:
     """Pruned, compiled runtime dependencies in build/.cache/deps-<key>/ (reused when current)."""
     roots = _roots(root, discover_functions(root))
@@ -139,7 +113,7 @@ def build_dependencies(root: Path, out: Path, version: tuple[int, int], python: 
             BUILD_FORMAT.encode(),
             (root / "requirements.txt").read_bytes(),
             (root / "deploy" / "constraints.txt").read_bytes(),
-            Path(vendor.__file__).read_bytes(),
+            *_tool_sources(),
             dotted(version).encode(),
             "\n".join(roots).encode(),
         ]
@@ -180,31 +154,9 @@ def render_instance(manifest: dict[str, Any], name: str) -> str:
     return "# Generated by `make package` from the root serverless.yml: edit that file.\n" + body
 
 
-def _archive_name(tree: Path, path: Path) -> str:
-    name = path.relative_to(tree).as_posix()
-    return name + "/" if path.is_dir() else name
-
-
-def write_deterministic_zip(tree: Path, destination: Path) -> None:
-    """Zip ``tree`` with sorted entries, a fixed timestamp and fixed modes."""
-    temporary = destination.with_name(destination.name + ".tmp")
-    entries = sorted((_archive_name(tree, path), path) for path in tree.rglob("*"))
-    with zipfile.ZipFile(temporary, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as archive:
-        for name, path in entries:
-            is_dir = path.is_dir()
-            info = zipfile.ZipInfo(name, ZIP_DATE_TIME)
-            info.create_system = 3  # Unix, so the modes below are honoured
-            mode = 0o755 if is_dir or os.access(path, os.X_OK) else 0o644
-            info.external_attr = ((stat.S_IFDIR if is_dir else stat.S_IFREG) | mode) << 16
-            info.external_attr |= 0x10 if is_dir else 0  # MS-DOS directory flag
-            info.compress_type = zipfile.ZIP_STORED if is_dir else zipfile.ZIP_DEFLATED
-            archive.writestr(info, b"" if is_dir else path.read_bytes(), compresslevel=9)
-    temporary.replace(destination)
-
-
 def _function_key(context: BuildContext, name: str, instance_text: str) -> str:
     shared = context.root / "shared"
-    parts = [context.deps_key.encode(), Path(__file__).read_bytes(), instance_text.encode()]
+    parts = [context.deps_key.encode(), *_tool_sources(), instance_text.encode()]
     parts.append((context.root / "functions" / name / "index.py").read_bytes())
     for path in project_files(shared):
         parts += [path.relative_to(shared).as_posix().encode(), path.read_bytes()]
@@ -231,7 +183,8 @@ def build_function(context: BuildContext, name: str, force: bool = False) -> Bui
     instance_text = render_instance(context.manifest, name) if _has_instance(context, name) else ""
     key = _function_key(context, name, instance_text)
     marker = folder / _MARKER
-    current = zip_path.is_file() and marker.is_file() and marker.read_text() == key
+    outputs = [zip_path, marker] + ([folder / "serverless.yml"] if instance_text else [])
+    current = all(path.is_file() for path in outputs) and marker.read_text() == key
     if force or not current:
         folder.mkdir(parents=True, exist_ok=True)
         stage_tree(context, name, tree)
@@ -240,11 +193,21 @@ def build_function(context: BuildContext, name: str, force: bool = False) -> Bui
             (folder / "serverless.yml").write_text(instance_text, encoding="utf-8")
         marker.write_text(key, encoding="utf-8")
     size = zip_path.stat().st_size
-    return BuiltFunction(name, zip_path, tree, size, context.python, context.version, not current)
+    rebuilt = force or not current
+    return BuiltFunction(name, zip_path, tree, size, context.python, context.version, rebuilt)
 
 
 def _has_instance(context: BuildContext, name: str) -> bool:
     return name in context.manifest["instances"]
+
+
+@contextlib.contextmanager
+def _exclusive(lock_path: Path) -> Iterator[None]:
+    """One build at a time per output folder (parallel test runs share build/)."""
+    with lock_path.open("a") as handle:
+        if fcntl is not None:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+        yield
 
 
 def build_all(
@@ -260,9 +223,10 @@ def build_all(
     version = runtime_version(manifest)
     interpreter = find_interpreter(version, explicit=python)
     out_dir.mkdir(parents=True, exist_ok=True)
-    deps = build_dependencies(root, out_dir, version, interpreter)
-    context = BuildContext(root, out_dir, manifest, version, interpreter, deps, deps.name)
-    built = [build_function(context, name, force) for name in discover_functions(root)]
+    with _exclusive(out_dir / ".lock"):
+        deps = build_dependencies(root, out_dir, version, interpreter)
+        context = BuildContext(root, out_dir, manifest, version, interpreter, deps, deps.name)
+        built = [build_function(context, name, force) for name in discover_functions(root)]
     for item in built:
         report(describe(item, root))
     too_big = [item for item in built if item.size > MAX_ZIP_BYTES]
@@ -276,7 +240,8 @@ def describe(item: BuiltFunction, root: Path) -> str:
     """One line per zip: path, size, runtime, whether it was rebuilt."""
     path = item.zip_path.relative_to(root) if item.zip_path.is_relative_to(root) else item.zip_path
     state = "built" if item.rebuilt else "up to date"
-    return f"{path}: {item.size:,} bytes ({item.size / 1e6:.2f} MB, Python {dotted(item.version)}, {state})"
+    size = f"{item.size:,} bytes ({item.size / 1e6:.2f} MB)"
+    return f"{path}: {size}, Python {dotted(item.version)}, {state}"
 
 
 def main(argv: Sequence[str] | None = None) -> int:

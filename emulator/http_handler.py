@@ -61,7 +61,14 @@ class EmulatorRequestHandler(BaseHTTPRequestHandler):
         self._serve()
 
     def log_message(self, format: str, *args: Any) -> None:
-        LOG.debug("%s %s", self.address_string(), format % args)
+        # Only method and path: a query string may carry a pre-signed URL's signature or token.
+        command = getattr(self, "command", None) or "-"
+        LOG.debug(
+            "%s %s %s",
+            self.address_string(),
+            command,
+            urlsplit(getattr(self, "path", "") or "").path,
+        )
 
     @property
     def emulator(self) -> EmulatorServer:

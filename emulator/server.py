@@ -86,10 +86,27 @@ class EmulatorServer:
         self._jobs = JobStore(clock)
         self._dispatcher = CallbackDispatcher(self.faults, timeout_s=callback_timeout_s)
         self._runner = JobRunner(
-            self._jobs, resolve_object=self.store.body_path, ffprobe=ffprobe,
-            on_finished=self._job_finished, step_delay_s=job_runner_delay_s,
-        )  # fmt: skip
-        self.router = Router(
+            self._jobs,
+            resolve_object=self.store.body_path,
+            ffprobe=ffprobe,
+            on_finished=self._job_finished,
+            step_delay_s=job_runner_delay_s,
+        )
+        self.router = self._build_router(credentials, on_object_created, clock, latency_s)
+        self._counts_lock = threading.Lock()
+        self._counts: dict[str, Counter[str]] = {name: Counter() for name in COUNTED}
+        self._connections = 0
+        self._httpd: _HttpServer | None = None
+        self._thread: threading.Thread | None = None
+
+    def _build_router(
+        self,
+        credentials: EmulatorCredentials,
+        on_object_created: Callable[[ObjectCreated], None] | None,
+        clock: Callable[[], float],
+        latency_s: float,
+    ) -> Router:
+        return Router(
             credentials=credentials,
             faults=self.faults,
             cos=CosApi(self.store, on_object_created).handle,
@@ -98,11 +115,6 @@ class EmulatorServer:
             clock=clock,
             latency_s=latency_s,
         )
-        self._counts_lock = threading.Lock()
-        self._counts: dict[str, Counter[str]] = {name: Counter() for name in COUNTED}
-        self._connections = 0
-        self._httpd: _HttpServer | None = None
-        self._thread: threading.Thread | None = None
 
     # -- lifecycle ------------------------------------------------------------------------------
     def start(self) -> EmulatorServer:

@@ -41,6 +41,15 @@ def _query(params: Mapping[str, str]) -> str:
     return "&".join(f"{quote(k, safe='-_.~')}={quote(v, safe='-_.~')}" for k, v in params.items())
 
 
+def _headers_to_sign(headers: Mapping[str, str]) -> dict[str, str]:
+    return {
+        k: v
+        for k, v in headers.items()
+        if k.lower() in ("host", "content-type", "content-length", "content-md5")
+        or k.lower().startswith(SIGNED_PREFIXES)
+    }
+
+
 @dataclass
 class SignedClient:
     """Raw HTTP against the emulator, signed like the SDK (host, content-*, x-cos-*/x-ci-*)."""
@@ -75,12 +84,7 @@ class SignedClient:
             wire_headers[name] = token
         if body or method in ("PUT", "POST"):
             wire_headers["Content-Length"] = str(len(body))
-        signed = {
-            k: v
-            for k, v in wire_headers.items()
-            if k.lower() in ("host", "content-type", "content-length", "content-md5")
-            or k.lower().startswith(SIGNED_PREFIXES)
-        }
+        signed = _headers_to_sign(wire_headers)
         now = int(self.clock())
         start, end = key_time or (now - 60, now + 600)
         wire_headers["Authorization"] = authorization(

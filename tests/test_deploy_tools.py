@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from deploy import package, vendor
+from deploy import vendor
+from deploy.archive import ZIP_DATE_TIME, write_deterministic_zip
 from deploy.runtime import BuildError, find_interpreter, runtime_version
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -41,15 +42,15 @@ def test_zip_bytes_do_not_depend_on_mtimes_or_creation_order(tmp_path: Path) -> 
         _write(second / name).write_bytes((first / name).read_bytes())
     (second / "tool.so").chmod(0o755)
     os.utime(second / "index.py", (1_700_000_000, 1_700_000_000))
-    package.write_deterministic_zip(first, tmp_path / "one.zip")
-    package.write_deterministic_zip(second, tmp_path / "two.zip")
+    write_deterministic_zip(first, tmp_path / "one.zip")
+    write_deterministic_zip(second, tmp_path / "two.zip")
     assert (tmp_path / "one.zip").read_bytes() == (tmp_path / "two.zip").read_bytes()
     with zipfile.ZipFile(tmp_path / "one.zip") as archive:
         infos = archive.infolist()
     assert [info.filename for info in infos] == [
         "index.py", "shared/", "shared/__init__.py", "shared/a.py", "shared/b.py", "tool.so",
     ]  # fmt: skip
-    assert {info.date_time for info in infos} == {package.ZIP_DATE_TIME}
+    assert {info.date_time for info in infos} == {ZIP_DATE_TIME}
     modes = {info.filename: (info.external_attr >> 16) & 0o777 for info in infos}
     assert modes["index.py"] == 0o644 and modes["tool.so"] == 0o755 and modes["shared/"] == 0o755
 
