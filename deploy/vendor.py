@@ -1,12 +1,13 @@
 """Runtime dependencies for an SCF zip: installed for manylinux x86_64 and the runtime's Python.
 
 ``pip install --target`` with ``--platform/--python-version/--only-binary`` fetches the wheels the
-SCF runtime needs whatever this machine is. Pruning removes only what cannot be imported at run
-time: console scripts, installer metadata (license files are kept), type stubs, and the modules of
-the packages in ``CLOSURE_PRUNED_PACKAGES`` that no import statement can reach from our code. That
-reachability is computed from every import statement (module level and inside functions), so a
-lazy import still keeps its module. This module never touches the project's own sources.
-"""
+SCF runtime needs whatever this machine is. Pruning removes only what cannot matter at run time:
+console scripts, installer metadata (license files are kept), type stubs, sub-packages guarded by
+a platform SCF is not, compiled accelerators that have their pure-Python module beside them, and
+the modules of ``CLOSURE_PRUNED_PACKAGES`` that no import statement reaches from our code. That
+reachability counts every import statement (module level and inside functions), so a lazy import
+keeps its module; the clean-interpreter test of each zip is the backstop. This module never
+touches the project's own sources."""
 
 from __future__ import annotations
 

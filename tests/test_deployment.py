@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from deploy import package, runtime
+from deploy import package, runtime, vendor
 from shared.config import (
     CALLBACK_SECRET,
     CALLBACK_URL,
@@ -74,7 +74,7 @@ def built() -> dict[str, package.BuiltFunction]:
 
 
 def _deployed_environment(function: str, values: dict[str, str]) -> dict[str, str]:
-    variables = INSTANCES[function]["environment"]["variables"]
+    variables = _variables(function)
     return {
         name: ENV_REFERENCE.sub(lambda match: values[match.group(1)], value)
         for name, value in variables.items()
@@ -111,17 +111,23 @@ def test_one_documented_python_runtime_for_all() -> None:
         assert inputs["src"] == {"src": "./" + package.DEPLOY_SOURCE_DIR}
 
 
+def _variables(function: str) -> dict[str, Any]:
+    variables: dict[str, Any] = INSTANCES[function].get("environment", {}).get("variables", {})
+    return variables
+
+
 def test_environment_variables_are_settings_the_functions_know() -> None:
-    for function, inputs in INSTANCES.items():
-        variables = inputs["environment"]["variables"]
+    for function in INSTANCES:
+        variables = _variables(function)
         unknown = sorted(set(variables) - SETTINGS_VARIABLES)
         assert not unknown, f"{function} sets variables shared/config.py does not read: {unknown}"
         assert ENDPOINT_URL not in variables  # the emulator override never reaches the cloud
         assert not [name for name in variables if name.startswith(RESERVED_PREFIXES)]
         assert all(isinstance(value, str) for value in variables.values())
-        assert variables[CALLBACK_SECRET] == "${env:" + CALLBACK_SECRET + "}"  # never a literal
-    prefixes = {inputs["environment"]["variables"][TAG_PREFIX] for inputs in INSTANCES.values()}
-    assert len(prefixes) == 1
+        if CALLBACK_SECRET in variables:  # a secret is never written into the file
+            assert variables[CALLBACK_SECRET] == "${env:" + CALLBACK_SECRET + "}"
+    prefixes = {_variables(function).get(TAG_PREFIX) for function in INSTANCES}
+    assert len(prefixes) == 1 and None not in prefixes  # one tag namespace, stated everywhere
 
 
 def test_deployed_environment_loads_as_valid_settings() -> None:
@@ -205,6 +211,26 @@ def test_zips_ship_bytecode_for_the_runtime_and_no_build_leftovers(built: dict[s
         assert not [name for name in names if name.startswith(("bin/", "tests/", "deploy/"))]
         metadata = [n for n in names if ".dist-info/" in n and not n.endswith("/")]
         assert all(re.search(r"licen[cs]e|copying|notice|authors", n.lower()) for n in metadata)
+
+
+def test_sdk_ships_exactly_the_modules_our_imports_reach(built: dict[str, Any]) -> None:
+    import tencentcloud  # the same pinned release, installed whole in the dev environment
+
+    site = Path(tencentcloud.__file__).parent.parent
+    every = vendor.module_files(site, "tencentcloud")
+    sources = sorted((ROOT / "shared").rglob("*.py")) + [
+        ROOT / "functions" / name / "index.py" for name in INSTANCES
+    ]
+    reached = vendor.reachable_modules(every, vendor.project_imports(sources, "tencentcloud"))
+    assert "tencentcloud.common.credential" in reached and len(reached) < len(every)
+    for item in built.values():
+        with zipfile.ZipFile(item.zip_path) as archive:
+            shipped = {
+                name[: -len(".py")].replace("/__init__", "").replace("/", ".")
+                for name in archive.namelist()
+                if name.startswith("tencentcloud/") and name.endswith(".py")
+            }
+        assert shipped == reached
 
 
 def test_each_zip_imports_in_a_clean_interpreter(built: dict[str, Any], tmp_path: Path) -> None:
