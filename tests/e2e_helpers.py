@@ -16,7 +16,7 @@ import subprocess
 import time
 from collections import Counter
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
 from pathlib import Path
@@ -26,11 +26,25 @@ from qcloud_cos import CosConfig, CosS3Client  # noqa: TID251 -- test-only oracl
 from qcloud_cos.cos_exception import CosServiceError  # noqa: TID251 -- test-only oracle
 
 from emulator.app import Emulator
+from emulator.function_url import UrlInvocation
+from emulator.scf_invoker import Invocation
 
 REGION = "ap-guangzhou"
 BUCKET = "e2e-1250000000"
 CI_HOST = f"{BUCKET}.ci.{REGION}.myqcloud.com"
 PREFIX = "media:"
+# README "How it works": upload = GET ?tagging + POST /jobs; callback = GET /jobs/<id> + HEAD +
+# GET ?tagging, then PUT ?tagging when the tags change; plus the client's own PUT Object.
+README_REQUESTS = Counter(
+    {
+        "cos:PUT:object": 1,
+        "cos:GET:tagging": 2,
+        "ci:POST": 1,
+        "ci:GET": 1,
+        "cos:HEAD:object": 1,
+        "cos:PUT:tagging": 1,
+    }
+)
 SETTLE_S = 15.0
 VIDEO_ARGS = (
     *("-f", "lavfi", "-i", "testsrc=size=160x120:rate=30000/1001"),
@@ -62,9 +76,9 @@ def generate_media(directory: Path, name: str, args: tuple[str, ...]) -> Media:
     assert ffmpeg is not None and ffprobe is not None
     target = directory / name
     subprocess.run([ffmpeg, "-v", "error", "-y", *args, str(target)], check=True, timeout=60)
+    probe_args = ("-v", "error", "-print_format", "json", "-show_format", "-show_streams")
     probed = subprocess.run(
-        [ffprobe, "-v", "error", "-print_format", "json", "-show_format", "-show_streams"]
-        + [str(target)],
+        [ffprobe, *probe_args, str(target)],
         check=True,
         capture_output=True,
         timeout=60,
@@ -155,9 +169,9 @@ class Activity:
     operations: Counter[str]
     hosts: Counter[str]
     statuses: Counter[str]
-    uploads: list[Any]  # emulator.scf_invoker.Invocation
-    callbacks: list[Any]  # emulator.function_url.UrlInvocation
-    replies: list[dict[str, Any]] = field(default_factory=list)
+    uploads: list[Invocation]
+    callbacks: list[UrlInvocation]
+    replies: list[dict[str, Any]]
 
     def outcomes(self) -> list[str]:
         return [f"{reply['outcome']}:{reply['reason']}" for reply in self.replies]
@@ -201,11 +215,23 @@ class Pipeline:
         callbacks = self.emulator.function_url.invocations[since.callbacks :]
         assert [inv.error for inv in uploads if inv.error] == []
         assert [(c.reply.status, c.reply.body) for c in callbacks if c.reply.status >= 300] == []
-        activity = Activity(
-            *(_delta(stats[name], since.stats[name]) for name in ("operations", "hosts")),
-            _delta(stats["statuses"], since.stats["statuses"]),
-            uploads,
-            callbacks,
+        return Activity(
+            operations=_delta(stats["operations"], since.stats["operations"]),
+            hosts=_delta(stats["hosts"], since.stats["hosts"]),
+            statuses=_delta(stats["statuses"], since.stats["statuses"]),
+            uploads=uploads,
+            callbacks=callbacks,
+            replies=[json.loads(c.reply.body) for c in callbacks],
         )
-        activity.replies = [json.loads(c.reply.body) for c in callbacks]
-        return activity
+
+    def hold_callbacks(self, count: int) -> None:
+        """Wait (with a deadline) until ``count`` callbacks sit in an armed reorder window."""
+        emulator = self.emulator
+
+        def held() -> bool:
+            stats = emulator.stats()
+            busy = emulator.upload.in_flight or stats["jobs_active"]
+            return not busy and stats["callbacks"]["in_flight"] == count
+
+        # under the dispatcher's own 2 s hold limit, after which it would deliver anyway
+        assert wait_until(held, timeout_s=1.5), "the callbacks were not held"
