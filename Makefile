@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: test check pytest demo ffmpeg package bench soak fmt clean
+.PHONY: test check pytest demo ffmpeg package bench bench-smoke soak fmt clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -41,10 +41,25 @@ fmt: $(STAMP)
 demo: $(STAMP) ffmpeg
 	$(BIN)/python -m emulator demo $(FILE)
 
+# 500 parallel uploads through the emulator, clean and then with 10 % COS/CI 503/429 and 5 % of
+# callbacks dropped or duplicated, followed by reconcile; exits non-zero if any object is lost or
+# wrong (figures: README "Soak run"). SOAK_ARGS passes options, e.g. SOAK_ARGS="--uploads 100".
+soak: $(STAMP) ffmpeg
+	$(BIN)/python -m emulator soak $(SOAK_ARGS)
+
 # One deployable zip per SCF function (build/<function>.zip, sizes printed) for the runtime that
 # serverless.yml names; needs that Python here (pyenv, python3.X on PATH, or SCF_PYTHON=/path).
 package: $(STAMP)
 	$(BIN)/python -m deploy.package $(if $(SCF_PYTHON),--python $(SCF_PYTHON))
+
+# Performance suite: both functions against a plain cos-python-sdk-v5 version of them (benchmarks/),
+# one table with ratios and budgets; exits non-zero when a budget is missed (~2 min). Needs the SCF
+# runtime's Python, like `make package`. bench-smoke: tiny counts, checks every figure, not budgets.
+bench: $(STAMP) ffmpeg
+	$(BIN)/python -m benchmarks $(if $(BENCH_JSON),--json $(BENCH_JSON))
+
+bench-smoke: $(STAMP) ffmpeg
+	$(BIN)/python -m benchmarks --smoke
 
 clean:
 	rm -rf $(VENV) build .pytest_cache .mypy_cache .ruff_cache

@@ -83,7 +83,51 @@ def build_parser() -> argparse.ArgumentParser:
     )
     demo.add_argument("--format", choices=("JSON", "XML"), default="JSON", help="callback format")
     demo.add_argument("--timeout", type=positive_seconds, default=60.0, help="seconds (60)")
+    add_soak_parser(commands)
     return parser
+
+
+def add_soak_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    soak = commands.add_parser(
+        "soak", help="many parallel uploads, with and without faults; check every object"
+    )
+    soak.add_argument("--uploads", type=non_negative_int, default=500, help="per phase (500)")
+    soak.add_argument("--phase", choices=("clean", "faults", "both"), default="both", help="(both)")
+    soak.add_argument("--failure-rate", type=float, default=0.10, help="COS/CI 503|429 (0.10)")
+    soak.add_argument("--drop-rate", type=float, default=0.025, help="callbacks lost (0.025)")
+    soak.add_argument(
+        "--duplicate-rate", type=float, default=0.025, help="callbacks sent twice (0.025)"
+    )
+    soak.add_argument("--workers", type=non_negative_int, default=16, help="parallel uploads")
+    soak.add_argument("--seed", type=int, default=6, help="fault injection seed (6)")
+    soak.add_argument("--timeout", type=positive_seconds, default=300.0, help="per phase (300)")
+    soak.add_argument(
+        "--no-reconcile", action="store_true", help="skip reconcile (shows what faults leave)"
+    )
+
+
+def run_soak_command(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from emulator.soak import run_soak  # noqa: PLC0415 -- keeps --help light
+    from emulator.soak_report import SoakOptions  # noqa: PLC0415
+
+    phases = ("clean", "faults") if args.phase == "both" else (args.phase,)
+    options = SoakOptions(
+        uploads=args.uploads,
+        phases=phases,
+        failure_rate=args.failure_rate,
+        drop_rate=args.drop_rate,
+        duplicate_rate=args.duplicate_rate,
+        workers=max(1, args.workers),
+        seed=args.seed,
+        timeout_s=args.timeout,
+        reconcile=not args.no_reconcile,
+    )
+    try:
+        status, _ = run_soak(options, out)
+    except (RuntimeError, ValueError, OSError) as exc:  # ffmpeg missing, bad rate, no socket
+        err.write(f"soak failed: {exc}\n")
+        return 1
+    return status
 
 
 def serve_banner(
@@ -209,4 +253,6 @@ def main(
     err = err or sys.stderr
     if args.command == "serve":
         return run_serve(args, out, err)
+    if args.command == "soak":
+        return run_soak_command(args, out, err)
     return run_demo_command(args, out, err)

@@ -11,8 +11,10 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
+import requests
+
 from shared.endpoints import ci_host
-from shared.errors import CiError, EventError
+from shared.errors import CiError, EventError, MalformedBodyError
 from shared.models import Job, JobsPage
 from shared.ports import MediaInfoJobRequest
 from shared.transport import Transport
@@ -40,6 +42,20 @@ def check_media_info_job_request(request: MediaInfoJobRequest) -> None:
         raise EventError(f"callback format must be JSON or XML, not {request.callback_format!r}")
     if isinstance(request.job_level, bool) or request.job_level not in JOB_LEVELS:
         raise EventError(f"JobLevel must be 0, 1 or 2, not {request.job_level!r}")
+
+
+def _jobs_page(response: requests.Response) -> JobsPage:
+    """A 2xx answer that is not a CI document is CI's fault (a CiError, 502 upstream), never the
+    caller's: left as MalformedBodyError it would read as bad callback input (400)."""
+    try:
+        return parse_jobs_response(response.content)
+    except MalformedBodyError as exc:
+        raise CiError(
+            response.status_code,
+            "MalformedResponse",
+            f"CI answered a document that cannot be used: {type(exc).__name__}",
+            response.headers.get("x-ci-request-id"),
+        ) from exc
 
 
 def _checked_job_id(job_id: str) -> str:
@@ -80,7 +96,7 @@ class CiClient:
             body=body,
             deadline=deadline,
         )
-        page = parse_jobs_response(response.content)
+        page = _jobs_page(response)
         if not page.jobs:
             raise CiError(
                 response.status_code,
@@ -101,7 +117,7 @@ class CiClient:
             f"/jobs/{_checked_job_id(job_id)}",
             deadline=deadline,
         )
-        page = parse_jobs_response(response.content)
+        page = _jobs_page(response)
         for job in page.jobs:  # JobsDetail may be one object or a list
             if job.job_id == job_id:
                 return job
@@ -140,4 +156,4 @@ class CiClient:
         response = self._transport.request(
             "ci", "GET", ci_host(bucket, region), "/jobs", params=params, deadline=deadline
         )
-        return parse_jobs_response(response.content)
+        return _jobs_page(response)

@@ -18,6 +18,7 @@ from shared.credentials import SECRET_ID_VARIABLE, SECRET_KEY_VARIABLE, SESSION_
 from shared.endpoints import ENDPOINT_URL_VARIABLE, Endpoint
 from shared.errors import ConfigError
 from shared.tag_format import DEFAULT_TAG_FIELDS, ETAG_FIELD, KNOWN_TAG_FIELDS, STATUS_FIELD
+from shared.time_window import parse_duration
 
 CALLBACK_URL = "MEDIA_TAGGER_CALLBACK_URL"
 CALLBACK_SECRET = "MEDIA_TAGGER_CALLBACK_SECRET"  # noqa: S105 -- a variable name
@@ -34,13 +35,19 @@ ALLOWED_BUCKETS = "MEDIA_TAGGER_ALLOWED_BUCKETS"
 ENDPOINT_URL = ENDPOINT_URL_VARIABLE
 MAX_ATTEMPTS = "MEDIA_TAGGER_MAX_ATTEMPTS"
 LOG_LEVEL = "MEDIA_TAGGER_LOG_LEVEL"
+RECONCILE_BUCKETS = "MEDIA_TAGGER_RECONCILE_BUCKETS"
+RECONCILE_REGION = "MEDIA_TAGGER_RECONCILE_REGION"
+RECONCILE_WINDOW = "MEDIA_TAGGER_RECONCILE_WINDOW"
+RECONCILE_SETTLE = "MEDIA_TAGGER_RECONCILE_SETTLE"
+SCF_REGION = "TENCENTCLOUD_REGION"  # set by SCF itself: the reconcile function's default region
 
 CREDENTIAL_VARIABLES = (SECRET_ID_VARIABLE, SECRET_KEY_VARIABLE, SESSION_TOKEN_VARIABLE)
 # Everything a deployment may set for us (serverless.yml is checked against this).
 SETTINGS_VARIABLES = frozenset({
     CALLBACK_URL, CALLBACK_SECRET, CALLBACK_FORMAT, JOB_LEVEL, EXTENSIONS, INCLUDE_PREFIXES,
     EXCLUDE_PREFIXES, IDEMPOTENCY_CHECK, TAG_PREFIX, TAG_FIELDS, MAX_CALLBACK_BYTES,
-    ALLOWED_BUCKETS, ENDPOINT_URL, MAX_ATTEMPTS, LOG_LEVEL,
+    ALLOWED_BUCKETS, ENDPOINT_URL, MAX_ATTEMPTS, LOG_LEVEL, RECONCILE_BUCKETS, RECONCILE_REGION,
+    RECONCILE_WINDOW, RECONCILE_SETTLE,
 })  # fmt: skip
 
 MIN_SECRET_LENGTH = 32
@@ -66,10 +73,16 @@ CALLBACK_FORMATS = ("JSON", "XML")
 JOB_LEVELS = (0, 1, 2)
 MAX_TAG_PREFIX_LENGTH = 64
 
+# Timer every 30 min: a 70 min window ending 5 min ago covers every job in at least two runs.
+DEFAULT_RECONCILE_WINDOW_S = 70 * 60
+DEFAULT_RECONCILE_SETTLE_S = 5 * 60
+RECONCILE_WINDOW_RANGE_S = (60, 7 * 86400)
+
 _TRUE = frozenset({"1", "true", "yes", "on"})
 _FALSE = frozenset({"0", "false", "no", "off"})
 _EXTENSION_RE = re.compile(r"[a-z0-9]{1,16}")
 _BUCKET_RE = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,48}[a-z0-9])?-[0-9]{5,20}")
+_REGION_RE = re.compile(r"[a-z]{2,4}-[a-z]+(?:-[0-9]+)?")
 # COS tag key charset (ASCII subset; a prefix with ':' '/' '.' is the usual namespace form).
 _TAG_PREFIX_RE = re.compile(r"[A-Za-z0-9+\-=._:/@]+")
 _RESERVED_TAG_PREFIXES = ("qcs:", "project")
@@ -230,6 +243,20 @@ def _tag_fields(environ: Mapping[str, str]) -> tuple[str, ...]:
     return (STATUS_FIELD, ETAG_FIELD, *rest)
 
 
+def check_bucket_name(bucket: str, variable: str) -> str:
+    """``bucket`` when it is a full ``<name>-<appid>``; ConfigError naming ``variable`` else."""
+    if not _BUCKET_RE.fullmatch(bucket):
+        raise ConfigError(variable, "must be a full bucket name <name>-<appid>")
+    return bucket
+
+
+def check_region(region: str, variable: str) -> str:
+    """``region`` when it looks like ap-guangzhou; ConfigError naming ``variable`` else."""
+    if not _REGION_RE.fullmatch(region):
+        raise ConfigError(variable, "must be a COS region like ap-guangzhou")
+    return region
+
+
 def _allowed_buckets(environ: Mapping[str, str]) -> frozenset[str]:
     items = _comma_list(environ, ALLOWED_BUCKETS)
     if any(not _BUCKET_RE.fullmatch(item) for item in items):
@@ -280,4 +307,61 @@ def load_callback_settings(environ: Mapping[str, str]) -> CallbackSettings:
             environ, MAX_CALLBACK_BYTES, DEFAULT_MAX_CALLBACK_BYTES, MAX_CALLBACK_BYTES_RANGE
         ),
         allowed_buckets=_allowed_buckets(environ),
+    )
+
+
+@dataclass(frozen=True)
+class ReconcileSettings:
+    """The reconcile timer function and the CLIs' tag settings (no callback secret needed).
+    ``buckets`` empty and ``region`` None mean "not configured" (the CLI takes them as options)."""
+
+    tag_prefix: str
+    tag_fields: tuple[str, ...]
+    endpoint_url: str | None
+    max_attempts: int
+    log_level: str
+    buckets: tuple[str, ...]
+    region: str | None
+    window_s: float
+    settle_s: float
+
+
+def _seconds(environ: Mapping[str, str], name: str, default: float) -> float:
+    raw = _raw(environ, name)
+    if raw is None:
+        return default
+    try:
+        return parse_duration(raw)
+    except ValueError as exc:
+        raise ConfigError(name, "must be a duration like 30m, 2h or 1h30m") from exc
+
+
+def _reconcile_target(environ: Mapping[str, str]) -> tuple[tuple[str, ...], str | None]:
+    buckets = tuple(
+        check_bucket_name(b, RECONCILE_BUCKETS) for b in _comma_list(environ, RECONCILE_BUCKETS)
+    )
+    region = _raw(environ, RECONCILE_REGION) or _raw(environ, SCF_REGION)
+    return buckets, check_region(region.strip(), RECONCILE_REGION) if region else None
+
+
+def load_reconcile_settings(environ: Mapping[str, str]) -> ReconcileSettings:
+    """Settings of reconcile; ConfigError names the first bad variable."""
+    window = _seconds(environ, RECONCILE_WINDOW, DEFAULT_RECONCILE_WINDOW_S)
+    low, high = RECONCILE_WINDOW_RANGE_S
+    if not low <= window <= high:
+        raise ConfigError(RECONCILE_WINDOW, "must be from 1m to 7d")
+    settle = _seconds(environ, RECONCILE_SETTLE, DEFAULT_RECONCILE_SETTLE_S)
+    if settle >= window:
+        raise ConfigError(RECONCILE_SETTLE, f"must be shorter than {RECONCILE_WINDOW}")
+    buckets, region = _reconcile_target(environ)
+    return ReconcileSettings(
+        tag_prefix=_tag_prefix(environ),
+        tag_fields=_tag_fields(environ),
+        endpoint_url=_endpoint_url(environ),
+        max_attempts=_int_in(environ, MAX_ATTEMPTS, DEFAULT_MAX_ATTEMPTS, MAX_ATTEMPTS_RANGE),
+        log_level=_choice(environ, LOG_LEVEL, "INFO", LOG_LEVELS),
+        buckets=buckets,
+        region=region,
+        window_s=window,
+        settle_s=settle,
     )

@@ -7,13 +7,19 @@ Wire details (signing, encoding, retries, error mapping) live in ``shared.transp
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TypeVar
+
+import requests
+
 from shared.endpoints import cos_host
-from shared.errors import CosNotFoundError, EventError
+from shared.errors import CosError, CosNotFoundError, EventError, MalformedBodyError
 from shared.models import BucketPage, ObjectHead, ObjectRef, TagSet
 from shared.transport import Transport
 from shared.xmlcodec import build_tagging, parse_list_bucket, parse_tagging
 
 NO_TAG_SET = "NoSuchTagSet"
+Parsed = TypeVar("Parsed")
 
 
 def _object_key(obj: ObjectRef) -> str:
@@ -21,6 +27,20 @@ def _object_key(obj: ObjectRef) -> str:
     if obj.key in ("", "/"):
         raise EventError("object key is empty")
     return obj.key
+
+
+def _parsed(response: requests.Response, parse: Callable[[bytes], Parsed]) -> Parsed:
+    """A 2xx answer that is not a COS document is COS's fault (a CosError, 502 upstream), never
+    the caller's: left as MalformedBodyError it would read as bad callback input (400)."""
+    try:
+        return parse(response.content)
+    except MalformedBodyError as exc:
+        raise CosError(
+            response.status_code,
+            "MalformedResponse",
+            f"COS answered a document that cannot be used: {type(exc).__name__}",
+            response.headers.get("x-cos-request-id"),
+        ) from exc
 
 
 def _tagging_params(obj: ObjectRef) -> dict[str, str]:
@@ -70,7 +90,7 @@ class CosClient:
             if exc.code == NO_TAG_SET:
                 return ()
             raise
-        return parse_tagging(response.content)
+        return _parsed(response, parse_tagging)
 
     def put_object_tagging(
         self, obj: ObjectRef, tags: TagSet, *, deadline: float | None = None
@@ -105,4 +125,4 @@ class CosClient:
         response = self._transport.request(
             "cos", "GET", cos_host(bucket, region), "/", params=params, deadline=deadline
         )
-        return parse_list_bucket(response.content)
+        return _parsed(response, parse_list_bucket)

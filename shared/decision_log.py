@@ -29,6 +29,11 @@ _SIGNATURE_TEXT = re.compile(r"(?i)q-sign-algorithm|q-signature|q-ak=")
 _SECRET_QUERY = re.compile(r"(?i)\b((?:[\w.-]*token|sign|signature|secret\w*)=)[^&\s\"']+")
 _SECRET_ID = re.compile(r"AKID[A-Za-z0-9]{8,}")
 _MIN_SECRET_LENGTH = 6  # shorter "secrets" would redact ordinary words
+# json.dumps(ensure_ascii=False) leaves these raw, yet str.splitlines() and many log shippers
+# break lines at them: a hostile object key could split one decision into several lines.
+_LINE_BREAKS_JSON_KEEPS = str.maketrans(
+    {"\x85": "\\u0085", "\u2028": "\\u2028", "\u2029": "\\u2029"}
+)
 
 
 def redact(value: Any, secrets: Iterable[str] = (), name: str = "") -> Any:
@@ -50,6 +55,12 @@ def redact(value: Any, secrets: Iterable[str] = (), name: str = "") -> Any:
     return text
 
 
+def one_json_line(fields: Mapping[str, Any]) -> str:
+    """Compact JSON that stays one line for every line splitter (escapes U+0085/2028/2029)."""
+    text = json.dumps(fields, ensure_ascii=False, separators=(",", ":"), default=str)
+    return text.translate(_LINE_BREAKS_JSON_KEEPS)
+
+
 def url_without_query(url: str) -> str:
     """What may be logged of a URL: no query (callback tokens live there), no fragment."""
     return url.split("?", 1)[0].split("#", 1)[0]
@@ -68,7 +79,7 @@ class JsonLineFormatter(logging.Formatter):
         }
         if record.exc_info and record.exc_info[0] is not None:
             fields["exception"] = record.exc_info[0].__name__  # no traceback text: may echo values
-        return json.dumps(fields, ensure_ascii=False, separators=(",", ":"))
+        return one_json_line(fields)
 
 
 class _StdoutHandler(logging.Handler):
@@ -144,6 +155,6 @@ class DecisionLog:
             if name not in fields:
                 fields[name] = value
         safe = {name: redact(value, self._secrets, name) for name, value in fields.items()}
-        line = json.dumps(safe, ensure_ascii=False, separators=(",", ":"), default=str)
+        line = one_json_line(safe)
         self._logger.log(level, line, extra={"decision": True})
         return safe

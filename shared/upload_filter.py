@@ -3,7 +3,9 @@
 Checks in order (cheapest and most certain first): event type (only cos:ObjectCreated:*),
 folder markers (key ends with '/'), empty objects, include prefixes, exclude prefixes, then the
 case-insensitive extension allow-list (the COS trigger's suffix filter is case-sensitive and takes
-one suffix, so the real filtering happens here). No I/O and no logging: the caller logs.
+one suffix, so the real filtering happens here). ``decide_object`` is the per-object part (every
+check but the event type); backfill applies it to listed objects, so both see the same filters.
+No I/O and no logging: the caller logs.
 """
 
 from __future__ import annotations
@@ -52,12 +54,17 @@ def _prefix_skip(
     return None
 
 
-def _record_skip(record: UploadRecord) -> Skip | None:
-    if not record.event_name.startswith(OBJECT_CREATED_PREFIX):
-        return Skip(f"not-object-created:{record.event_name}")
-    if record.key.endswith("/"):
+def event_skip(event_name: str) -> Skip | None:
+    """Only object creations deserve a job (tagging and deletions raise other events)."""
+    if not event_name.startswith(OBJECT_CREATED_PREFIX):
+        return Skip(f"not-object-created:{event_name}")
+    return None
+
+
+def _object_skip(key: str, size: int) -> Skip | None:
+    if key.endswith("/"):
         return Skip("folder-marker")
-    if record.size == 0:
+    if size == 0:
         return Skip("empty-object")
     return None
 
@@ -73,6 +80,23 @@ def _extension_skip(key: str, extensions: Collection[str] | None) -> Skip | None
     return None
 
 
+def decide_object(
+    key: str,
+    size: int,
+    *,
+    extensions: Collection[str] | None,
+    include_prefixes: Sequence[str] = (),
+    exclude_prefixes: Sequence[str] = (),
+) -> UploadDecision:
+    """Accept, or the first Skip that applies to this object. ``extensions`` None allows all."""
+    skip = (
+        _object_skip(key, size)
+        or _prefix_skip(key, include_prefixes, exclude_prefixes)
+        or _extension_skip(key, extensions)
+    )
+    return Accept() if skip is None else skip
+
+
 def decide_upload(
     record: UploadRecord,
     *,
@@ -80,10 +104,14 @@ def decide_upload(
     include_prefixes: Sequence[str] = (),
     exclude_prefixes: Sequence[str] = (),
 ) -> UploadDecision:
-    """Accept, or the first Skip that applies. ``extensions`` None allows every key."""
-    skip = (
-        _record_skip(record)
-        or _prefix_skip(record.key, include_prefixes, exclude_prefixes)
-        or _extension_skip(record.key, extensions)
+    """The event type first, then ``decide_object``."""
+    skip = event_skip(record.event_name)
+    if skip is not None:
+        return skip
+    return decide_object(
+        record.key,
+        record.size,
+        extensions=extensions,
+        include_prefixes=include_prefixes,
+        exclude_prefixes=exclude_prefixes,
     )
-    return Accept() if skip is None else skip

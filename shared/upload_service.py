@@ -4,8 +4,10 @@ Per record: parse -> filter -> (optional) idempotency check on the object's tags
 with the object-bound callback URL and the UserData the callback needs. Records are isolated:
 an unreadable record is logged and skipped; a permanent remote error (4xx but 429) is logged and
 not retried; transient failures that outlive the clients' retries are collected and, after every
-record was tried, raised together (``TransientSubmitError``) so SCF's async retry runs. Written
-against ``ports.ObjectStore`` / ``ports.MediaJobs``; this module must not import requests.
+record was tried, raised together (``TransientSubmitError``) so SCF's async retry runs.
+``handle_object`` (filters, idempotency check, submit, one log line) is the per-object path the
+backfill command shares. Written against ``ports.ObjectStore`` / ``ports.MediaJobs``; this
+module must not import requests.
 """
 
 from __future__ import annotations
@@ -29,12 +31,13 @@ from shared.errors import (
 )
 from shared.ports import MediaInfoJobRequest, MediaJobs, ObjectStore
 from shared.tags import recorded_result_etag
-from shared.upload_filter import Skip, decide_upload
+from shared.upload_filter import Skip, decide_object, event_skip
 from shared.userdata import encode_user_data
 
 SAFETY_MARGIN_S = 1.5
 SAFETY_MARGIN_FRACTION = 0.1
 FUNCTION_NAME = "submit_on_upload"
+DRY_RUN_REASON = "dry-run"  # backfill --dry-run: everything but the POST /jobs
 
 
 @dataclass(frozen=True)
@@ -105,12 +108,14 @@ class UploadService:
         log: DecisionLog,
         *,
         clock: Callable[[], float] = time.time,
+        dry_run: bool = False,
     ) -> None:
         self._settings = settings
         self._store = store
         self._jobs = jobs
         self._log = log
         self._clock = clock
+        self._dry_run = dry_run
 
     def submit_for_event(self, event: object, *, deadline: float | None) -> dict[str, Any]:
         """The summary; raises TransientSubmitError when a record should be retried."""
@@ -138,18 +143,29 @@ class UploadService:
     def _handle_record(
         self, parsed: ParsedRecord, deadline: float | None, summary: dict[str, Any]
     ) -> None:
+        skip = None if isinstance(parsed, RecordError) else event_skip(parsed.event_name)
+        if isinstance(parsed, UploadRecord) and skip is None:
+            _summarise(summary, parsed.key, self.handle_object(parsed, deadline=deadline))
+            return
         started = self._clock()
         if isinstance(parsed, RecordError):
             reason = f"unreadable-record: {parsed.problem}"
             summary["skipped"].append({"key": parsed.key, "reason": reason})
             self._log.decision("skipped", key=parsed.key, reason=reason, level=logging.WARNING)
-            return
-        outcome = self._outcome_for(parsed, deadline)
-        self._record_outcome(parsed, outcome, round((self._clock() - started) * 1000), summary)
+        elif skip is not None:
+            outcome = Skipped(skip.reason)
+            self._log_outcome(parsed, outcome, round((self._clock() - started) * 1000))
+            _summarise(summary, parsed.key, outcome)
 
-    def _record_outcome(
-        self, record: UploadRecord, outcome: RecordOutcome, ms: int, summary: dict[str, Any]
-    ) -> None:
+    def handle_object(self, record: UploadRecord, *, deadline: float | None) -> RecordOutcome:
+        """One object (a trigger record, or one listed by backfill): filters, idempotency check
+        and submit, logged as one decision line. Remote errors become outcomes, never raise."""
+        started = self._clock()
+        outcome = self._outcome_for(record, deadline)
+        self._log_outcome(record, outcome, round((self._clock() - started) * 1000))
+        return outcome
+
+    def _log_outcome(self, record: UploadRecord, outcome: RecordOutcome, ms: int) -> None:
         fields: dict[str, Any] = {
             "bucket": record.bucket,
             "key": record.key,
@@ -159,16 +175,11 @@ class UploadService:
             "size": record.size,
         }
         if isinstance(outcome, Submitted):
-            summary["submitted"].append({"key": record.key, "job_id": outcome.job_id})
             callback = url_without_query(self._settings.callback_url)
             self._log.decision("submitted", job_id=outcome.job_id, callback=callback, **fields)
         elif isinstance(outcome, Skipped):
-            summary["skipped"].append({"key": record.key, "reason": outcome.reason})
             self._log.decision("skipped", reason=outcome.reason, **fields)
         else:
-            summary["failed"].append(
-                {"key": record.key, "code": outcome.code, "permanent": outcome.permanent}
-            )
             level = logging.ERROR if outcome.permanent else logging.WARNING
             self._log.decision(
                 "failed",
@@ -180,8 +191,9 @@ class UploadService:
             )
 
     def _outcome_for(self, record: UploadRecord, deadline: float | None) -> RecordOutcome:
-        decision = decide_upload(
-            record,
+        decision = decide_object(
+            record.key,
+            record.size,
             extensions=self._settings.extensions,
             include_prefixes=self._settings.include_prefixes,
             exclude_prefixes=self._settings.exclude_prefixes,
@@ -204,6 +216,8 @@ class UploadService:
             tags = self._store.get_object_tagging(record.object_ref, deadline=deadline)
             if recorded_result_etag(tags, self._settings.tag_prefix) == etag:
                 return Skipped("already-tagged")
+        if self._dry_run:
+            return Skipped(DRY_RUN_REASON)
         job = self._jobs.submit_media_info_job(
             record.bucket, record.region, self._job_request(record, etag, size), deadline=deadline
         )
@@ -220,3 +234,12 @@ class UploadService:
             ),
             callback_format=settings.callback_format,
         )
+
+
+def _summarise(summary: dict[str, Any], key: str, outcome: RecordOutcome) -> None:
+    if isinstance(outcome, Submitted):
+        summary["submitted"].append({"key": key, "job_id": outcome.job_id})
+    elif isinstance(outcome, Skipped):
+        summary["skipped"].append({"key": key, "reason": outcome.reason})
+    else:
+        summary["failed"].append({"key": key, "code": outcome.code, "permanent": outcome.permanent})

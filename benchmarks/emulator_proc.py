@@ -1,0 +1,67 @@
+"""The emulator's COS + CI server in a process of its own: ``python -m benchmarks.emulator_proc``.
+
+The same ``EmulatorServer`` that ``python -m emulator serve`` runs (``--latency-ms`` becomes its
+``latency_s``: every COS/CI answer waits that long), without the SCF side, so that the handler
+process under test is the only client and the emulator's CPU is never counted in it.
+``--job-delay-s`` is the CI job runner's step delay: a large value keeps submitted jobs queued
+(no ffprobe runs while the upload handlers are measured). Prints one JSON line with the endpoint
+once listening, then serves until its standard input closes or it gets SIGTERM.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import signal
+import sys
+import tempfile
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+from types import FrameType
+
+from emulator import EmulatorCredentials, EmulatorServer
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.emulator_proc")
+    parser.add_argument("--latency-ms", type=int, default=0, help="delay every COS/CI answer")
+    parser.add_argument("--job-delay-s", type=float, default=0.0, help="CI job step delay")
+    return parser.parse_args(argv)
+
+
+def wait_for_eof(stop: threading.Event) -> None:
+    """The driver closes our standard input to stop us (also when it dies)."""
+    sys.stdin.read()
+    stop.set()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s %(message)s")
+    stop = threading.Event()
+
+    def request_stop(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGTERM, request_stop)
+    with tempfile.TemporaryDirectory(prefix="bench-emu-") as data_dir:
+        server = EmulatorServer(
+            data_dir=Path(data_dir),
+            credentials=EmulatorCredentials.default(),
+            latency_s=args.latency_ms / 1000,
+            job_runner_delay_s=args.job_delay_s,
+        ).start()
+        try:
+            sys.stdout.write(json.dumps({"endpoint_url": server.endpoint_url}) + "\n")
+            sys.stdout.flush()
+            threading.Thread(target=wait_for_eof, args=(stop,), daemon=True).start()
+            stop.wait()
+        finally:
+            server.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""The reconcile function (timer trigger): ``index.main_handler`` repairs missed callbacks."""

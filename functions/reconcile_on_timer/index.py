@@ -1,0 +1,101 @@
+"""SCF entry point of the reconcile function (timer trigger, invoked asynchronously).
+
+Glue only: read the environment and the context, then ``shared.ops_api.run_reconcile`` over
+MEDIA_TAGGER_RECONCILE_BUCKETS in MEDIA_TAGGER_RECONCILE_REGION (default: the function's own
+region), for jobs created in the window MEDIA_TAGGER_RECONCILE_WINDOW back from now minus
+MEDIA_TAGGER_RECONCILE_SETTLE. Work stops before the function's time limit (the next run's
+window overlaps). Objects that failed transiently make the invocation raise after all were
+tried, so the failure is visible and SCF's async retry runs (reconcile is idempotent). Nothing
+is built at import time; imports are absolute ``shared.*`` so this works from the zip root.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import requests
+
+from shared.config import (
+    RECONCILE_BUCKETS,
+    RECONCILE_REGION,
+    ReconcileSettings,
+    load_reconcile_settings,
+)
+from shared.credentials import SECRET_KEY_VARIABLE, SESSION_TOKEN_VARIABLE, credential_from_environ
+from shared.decision_log import DecisionLog, configure_logging
+from shared.errors import ConfigError, MediaTaggerError
+from shared.ops_api import run_reconcile
+from shared.reconcile import ReconcileWindow
+from shared.upload_service import invocation_deadline
+
+FUNCTION_NAME = "reconcile_on_timer"
+
+
+class ReconcileIncompleteError(MediaTaggerError):
+    """Some objects failed transiently; raised after all were tried so the run shows failed."""
+
+    retryable = True
+
+
+def _context_value(context: object, name: str) -> object:
+    return context.get(name) if isinstance(context, Mapping) else None
+
+
+def _load_settings(env: Mapping[str, str], log: DecisionLog) -> ReconcileSettings:
+    try:
+        settings = load_reconcile_settings(env)
+        if not settings.buckets:
+            raise ConfigError(RECONCILE_BUCKETS, "missing (comma list of <name>-<appid>)")
+        if settings.region is None:
+            raise ConfigError(RECONCILE_REGION, "missing (and TENCENTCLOUD_REGION is not set)")
+        credential_from_environ(env)  # fail fast when the role is missing
+    except ConfigError as exc:
+        configure_logging()
+        log.decision("config-error", reason=str(exc), level=logging.ERROR)
+        raise
+    configure_logging(settings.log_level)
+    return settings
+
+
+def handle(
+    event: Any,
+    context: Any,
+    *,
+    environ: Mapping[str, str] | None = None,
+    clock: Callable[[], float] = time.time,
+    session: requests.Session | None = None,
+) -> dict[str, Any]:
+    """One timer tick with its collaborators injectable (tests pass them)."""
+    started = clock()
+    env = os.environ if environ is None else environ
+    request_id = _context_value(context, "request_id")
+    secrets = (env.get(SECRET_KEY_VARIABLE), env.get(SESSION_TOKEN_VARIABLE))
+    log = DecisionLog(
+        FUNCTION_NAME, request_id if isinstance(request_id, str) else None, secrets=secrets
+    )
+    settings = _load_settings(env, log)
+    window = ReconcileWindow.ending_at(started, settings.window_s, settings.settle_s)
+    summary = run_reconcile(
+        settings.buckets,
+        str(settings.region),
+        since=window.start,
+        until=window.end,
+        environ=env,
+        deadline=invocation_deadline(started, _context_value(context, "time_limit_in_ms")),
+        clock=clock,
+        session=session,
+        log=log,
+    )
+    result = {"window": [window.start, window.end], **summary.as_dict()}
+    if summary.errors:
+        raise ReconcileIncompleteError(f"{summary.errors} object(s) failed transiently: {result}")
+    return result
+
+
+def main_handler(event: dict[str, Any], context: dict[str, Any]) -> dict[str, Any]:
+    """SCF handler ``index.main_handler``."""
+    return handle(event, context)
