@@ -5,8 +5,9 @@
    self time summed per top-level package (``shared.*`` per module).
 2. Per event: a sampling profile (py-spy, ``pip install py-spy``; skipped when absent) of one warm
    handler process per implementation over the same events against the emulator. Only samples of
-   the handler's threads count; each is attributed to every layer one of its frames belongs to
-   (inclusive share) and to the package of its innermost frame (self share).
+   the handler's threads holding the GIL count (``--gil``: running Python, not waiting on a socket
+   or a lock); each is attributed to every layer one of its frames belongs to (inclusive share)
+   and to the package of its innermost frame (self share).
 Prints plain text for the README; measures nothing that ``make bench`` budgets.
 """
 
@@ -110,7 +111,7 @@ def print_sampling_profiles(bench: phases.Bench, function: str, events: int) -> 
             if function == phases.CALLBACK:
                 seeder.clear_tags(objects)
             out = bench.scratch / f"{impl}.collapsed"
-            wrapper = [spy, "record", "-r", "1000", "--format", "raw", "-o", str(out), "--"]
+            wrapper = [spy, "record", "--gil", "-r", "1000", "--format", "raw", "-o", str(out), "--"]
             host = bench.run(impl, function, lines, emulator, warmup=20, wrapper=wrapper)
             report_sampling(impl, out, host.report["cpu_ms"])
 

@@ -1,9 +1,10 @@
-"""Command line of the emulator: ``python -m emulator serve`` and ``python -m emulator demo``.
+"""Command line of the emulator: ``python -m emulator serve|demo|soak``.
 
 ``serve`` runs COS + CI + both functions in the foreground on loopback and prints how to point
-cos-python-sdk-v5 and coscli at it; ``demo`` uploads one file and prints its tags (emulator.demo).
-Bad options exit with status 2 and argparse's message; runtime failures exit 1 with a one-line
-reason. This module parses arguments and prints; the work is in emulator.app and emulator.demo.
+cos-python-sdk-v5 and coscli at it; ``demo`` uploads one file and prints its tags (emulator.demo);
+``soak`` runs many parallel uploads with and without faults and checks every object
+(emulator.soak). Bad options exit with status 2 and argparse's message; runtime failures exit 1
+with a one-line reason. This module parses arguments and prints; the work is elsewhere.
 """
 
 from __future__ import annotations
@@ -83,51 +84,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     demo.add_argument("--format", choices=("JSON", "XML"), default="JSON", help="callback format")
     demo.add_argument("--timeout", type=positive_seconds, default=60.0, help="seconds (60)")
+    from emulator.soak_cli import add_soak_parser  # noqa: PLC0415 -- it imports this module
+
     add_soak_parser(commands)
     return parser
-
-
-def add_soak_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    soak = commands.add_parser(
-        "soak", help="many parallel uploads, with and without faults; check every object"
-    )
-    soak.add_argument("--uploads", type=non_negative_int, default=500, help="per phase (500)")
-    soak.add_argument("--phase", choices=("clean", "faults", "both"), default="both", help="(both)")
-    soak.add_argument("--failure-rate", type=float, default=0.10, help="COS/CI 503|429 (0.10)")
-    soak.add_argument("--drop-rate", type=float, default=0.025, help="callbacks lost (0.025)")
-    soak.add_argument(
-        "--duplicate-rate", type=float, default=0.025, help="callbacks sent twice (0.025)"
-    )
-    soak.add_argument("--workers", type=non_negative_int, default=16, help="parallel uploads")
-    soak.add_argument("--seed", type=int, default=6, help="fault injection seed (6)")
-    soak.add_argument("--timeout", type=positive_seconds, default=300.0, help="per phase (300)")
-    soak.add_argument(
-        "--no-reconcile", action="store_true", help="skip reconcile (shows what faults leave)"
-    )
-
-
-def run_soak_command(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    from emulator.soak import run_soak  # noqa: PLC0415 -- keeps --help light
-    from emulator.soak_report import SoakOptions  # noqa: PLC0415
-
-    phases = ("clean", "faults") if args.phase == "both" else (args.phase,)
-    options = SoakOptions(
-        uploads=args.uploads,
-        phases=phases,
-        failure_rate=args.failure_rate,
-        drop_rate=args.drop_rate,
-        duplicate_rate=args.duplicate_rate,
-        workers=max(1, args.workers),
-        seed=args.seed,
-        timeout_s=args.timeout,
-        reconcile=not args.no_reconcile,
-    )
-    try:
-        status, _ = run_soak(options, out)
-    except (RuntimeError, ValueError, OSError) as exc:  # ffmpeg missing, bad rate, no socket
-        err.write(f"soak failed: {exc}\n")
-        return 1
-    return status
 
 
 def serve_banner(
@@ -254,5 +214,7 @@ def main(
     if args.command == "serve":
         return run_serve(args, out, err)
     if args.command == "soak":
+        from emulator.soak_cli import run_soak_command  # noqa: PLC0415
+
         return run_soak_command(args, out, err)
     return run_demo_command(args, out, err)

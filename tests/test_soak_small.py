@@ -50,6 +50,10 @@ def test_soak_options_are_checked_by_the_command_line(capsys: pytest.CaptureFixt
         main(["soak", "--uploads", "many"])
     assert exited.value.code == 2
     assert "--uploads" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as exited:
+        main(["soak", "--failure-rate", "1.5"])
+    assert exited.value.code == 2
+    assert "--failure-rate" in capsys.readouterr().err
     with pytest.raises(SystemExit):
         main(["soak", "--help"])
     help_text = capsys.readouterr().out
