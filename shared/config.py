@@ -16,9 +16,9 @@ from urllib.parse import parse_qsl, urlsplit
 
 from shared.credentials import SECRET_ID_VARIABLE, SECRET_KEY_VARIABLE, SESSION_TOKEN_VARIABLE
 from shared.endpoints import ENDPOINT_URL_VARIABLE, Endpoint
+from shared.env_values import choice, comma_list, flag, int_in, raw_value
 from shared.errors import ConfigError
 from shared.tag_format import DEFAULT_TAG_FIELDS, ETAG_FIELD, KNOWN_TAG_FIELDS, STATUS_FIELD
-from shared.time_window import parse_duration
 
 CALLBACK_URL = "MEDIA_TAGGER_CALLBACK_URL"
 CALLBACK_SECRET = "MEDIA_TAGGER_CALLBACK_SECRET"  # noqa: S105 -- a variable name
@@ -73,13 +73,7 @@ CALLBACK_FORMATS = ("JSON", "XML")
 JOB_LEVELS = (0, 1, 2)
 MAX_TAG_PREFIX_LENGTH = 64
 
-# Timer every 30 min: a 70 min window ending 5 min ago covers every job in at least two runs.
-DEFAULT_RECONCILE_WINDOW_S = 70 * 60
-DEFAULT_RECONCILE_SETTLE_S = 5 * 60
-RECONCILE_WINDOW_RANGE_S = (60, 7 * 86400)
 
-_TRUE = frozenset({"1", "true", "yes", "on"})
-_FALSE = frozenset({"0", "false", "no", "off"})
 _EXTENSION_RE = re.compile(r"[a-z0-9]{1,16}")
 _BUCKET_RE = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,48}[a-z0-9])?-[0-9]{5,20}")
 _REGION_RE = re.compile(r"[a-z]{2,4}-[a-z]+(?:-[0-9]+)?")
@@ -122,55 +116,8 @@ class CallbackSettings(CommonSettings):
     allowed_buckets: frozenset[str]
 
 
-def _raw(environ: Mapping[str, str], name: str) -> str | None:
-    """The value, or None when unset or blank (blank counts as unset everywhere)."""
-    value = environ.get(name)
-    if value is None or not value.strip():
-        return None
-    return value
-
-
-def _comma_list(environ: Mapping[str, str], name: str) -> tuple[str, ...]:
-    raw = _raw(environ, name)
-    if raw is None:
-        return ()
-    return tuple(item.strip() for item in raw.split(",") if item.strip())
-
-
-def _int_in(environ: Mapping[str, str], name: str, default: int, allowed: tuple[int, int]) -> int:
-    raw = _raw(environ, name)
-    if raw is None:
-        return default
-    low, high = allowed
-    if not re.fullmatch(r"[0-9]{1,9}", raw.strip()) or not low <= int(raw) <= high:
-        raise ConfigError(name, f"must be a whole number from {low} to {high}")
-    return int(raw)
-
-
-def _choice(environ: Mapping[str, str], name: str, default: str, choices: tuple[str, ...]) -> str:
-    raw = _raw(environ, name)
-    if raw is None:
-        return default
-    value = raw.strip().upper()
-    if value not in choices:
-        raise ConfigError(name, f"must be one of {', '.join(choices)}")
-    return value
-
-
-def _flag(environ: Mapping[str, str], name: str, default: bool) -> bool:
-    raw = _raw(environ, name)
-    if raw is None:
-        return default
-    value = raw.strip().lower()
-    if value in _TRUE:
-        return True
-    if value in _FALSE:
-        return False
-    raise ConfigError(name, "must be true or false (also 1/0, yes/no, on/off)")
-
-
 def _callback_secret(environ: Mapping[str, str]) -> str:
-    raw = _raw(environ, CALLBACK_SECRET)
+    raw = raw_value(environ, CALLBACK_SECRET)
     if raw is None:
         raise ConfigError(CALLBACK_SECRET, "missing (set a random string of 32+ characters)")
     if raw != raw.strip():
@@ -181,7 +128,7 @@ def _callback_secret(environ: Mapping[str, str]) -> str:
 
 
 def _callback_url(environ: Mapping[str, str]) -> str:
-    raw = _raw(environ, CALLBACK_URL)
+    raw = raw_value(environ, CALLBACK_URL)
     if raw is None:
         raise ConfigError(CALLBACK_URL, "missing (the callback function's URL)")
     url = raw.strip()
@@ -202,9 +149,9 @@ def _callback_url(environ: Mapping[str, str]) -> str:
 
 
 def _extensions(environ: Mapping[str, str]) -> frozenset[str] | None:
-    if _raw(environ, EXTENSIONS) is None:
+    if raw_value(environ, EXTENSIONS) is None:
         return DEFAULT_EXTENSIONS
-    items = [item.lower().removeprefix(".") for item in _comma_list(environ, EXTENSIONS)]
+    items = [item.lower().removeprefix(".") for item in comma_list(environ, EXTENSIONS)]
     if ANY_EXTENSION in items:
         return None
     bad = [item for item in items if not _EXTENSION_RE.fullmatch(item)]
@@ -213,8 +160,8 @@ def _extensions(environ: Mapping[str, str]) -> frozenset[str] | None:
     return frozenset(items)
 
 
-def _tag_prefix(environ: Mapping[str, str]) -> str:
-    raw = _raw(environ, TAG_PREFIX)
+def tag_prefix_setting(environ: Mapping[str, str]) -> str:
+    raw = raw_value(environ, TAG_PREFIX)
     if raw is None:
         return DEFAULT_TAG_PREFIX
     prefix = raw.strip()
@@ -228,10 +175,10 @@ def _tag_prefix(environ: Mapping[str, str]) -> str:
     return prefix
 
 
-def _tag_fields(environ: Mapping[str, str]) -> tuple[str, ...]:
-    if _raw(environ, TAG_FIELDS) is None:
+def tag_fields_setting(environ: Mapping[str, str]) -> tuple[str, ...]:
+    if raw_value(environ, TAG_FIELDS) is None:
         return DEFAULT_TAG_FIELDS
-    items = [item.lower() for item in _comma_list(environ, TAG_FIELDS)]
+    items = [item.lower() for item in comma_list(environ, TAG_FIELDS)]
     unknown = sorted(set(items) - KNOWN_TAG_FIELDS)
     if unknown:
         known = ",".join(sorted(KNOWN_TAG_FIELDS))
@@ -258,14 +205,14 @@ def check_region(region: str, variable: str) -> str:
 
 
 def _allowed_buckets(environ: Mapping[str, str]) -> frozenset[str]:
-    items = _comma_list(environ, ALLOWED_BUCKETS)
+    items = comma_list(environ, ALLOWED_BUCKETS)
     if any(not _BUCKET_RE.fullmatch(item) for item in items):
         raise ConfigError(ALLOWED_BUCKETS, "must be a comma list of <name>-<appid> bucket names")
     return frozenset(items)
 
 
-def _endpoint_url(environ: Mapping[str, str]) -> str | None:
-    raw = _raw(environ, ENDPOINT_URL)
+def endpoint_url_setting(environ: Mapping[str, str]) -> str | None:
+    raw = raw_value(environ, ENDPOINT_URL)
     if raw is None:
         return None
     Endpoint(raw.strip())  # validates; raises ConfigError naming the variable
@@ -276,10 +223,10 @@ def _common(environ: Mapping[str, str]) -> dict[str, Any]:
     """The shared fields, as keyword arguments for either settings class."""
     common = CommonSettings(
         callback_secret=_callback_secret(environ),
-        tag_prefix=_tag_prefix(environ),
-        endpoint_url=_endpoint_url(environ),
-        max_attempts=_int_in(environ, MAX_ATTEMPTS, DEFAULT_MAX_ATTEMPTS, MAX_ATTEMPTS_RANGE),
-        log_level=_choice(environ, LOG_LEVEL, "INFO", LOG_LEVELS),
+        tag_prefix=tag_prefix_setting(environ),
+        endpoint_url=endpoint_url_setting(environ),
+        max_attempts=int_in(environ, MAX_ATTEMPTS, DEFAULT_MAX_ATTEMPTS, MAX_ATTEMPTS_RANGE),
+        log_level=choice(environ, LOG_LEVEL, "INFO", LOG_LEVELS),
     )
     return asdict(common)
 
@@ -289,12 +236,12 @@ def load_upload_settings(environ: Mapping[str, str]) -> UploadSettings:
     return UploadSettings(
         **_common(environ),
         callback_url=_callback_url(environ),
-        callback_format=_choice(environ, CALLBACK_FORMAT, "JSON", CALLBACK_FORMATS),
-        job_level=_int_in(environ, JOB_LEVEL, 0, (JOB_LEVELS[0], JOB_LEVELS[-1])),
+        callback_format=choice(environ, CALLBACK_FORMAT, "JSON", CALLBACK_FORMATS),
+        job_level=int_in(environ, JOB_LEVEL, 0, (JOB_LEVELS[0], JOB_LEVELS[-1])),
         extensions=_extensions(environ),
-        include_prefixes=_comma_list(environ, INCLUDE_PREFIXES),
-        exclude_prefixes=_comma_list(environ, EXCLUDE_PREFIXES),
-        idempotency_check=_flag(environ, IDEMPOTENCY_CHECK, True),
+        include_prefixes=comma_list(environ, INCLUDE_PREFIXES),
+        exclude_prefixes=comma_list(environ, EXCLUDE_PREFIXES),
+        idempotency_check=flag(environ, IDEMPOTENCY_CHECK, True),
     )
 
 
@@ -302,66 +249,9 @@ def load_callback_settings(environ: Mapping[str, str]) -> CallbackSettings:
     """Settings of the callback function; ConfigError names the first bad variable."""
     return CallbackSettings(
         **_common(environ),
-        tag_fields=_tag_fields(environ),
-        max_callback_bytes=_int_in(
+        tag_fields=tag_fields_setting(environ),
+        max_callback_bytes=int_in(
             environ, MAX_CALLBACK_BYTES, DEFAULT_MAX_CALLBACK_BYTES, MAX_CALLBACK_BYTES_RANGE
         ),
         allowed_buckets=_allowed_buckets(environ),
-    )
-
-
-@dataclass(frozen=True)
-class ReconcileSettings:
-    """The reconcile timer function and the CLIs' tag settings (no callback secret needed).
-    ``buckets`` empty and ``region`` None mean "not configured" (the CLI takes them as options)."""
-
-    tag_prefix: str
-    tag_fields: tuple[str, ...]
-    endpoint_url: str | None
-    max_attempts: int
-    log_level: str
-    buckets: tuple[str, ...]
-    region: str | None
-    window_s: float
-    settle_s: float
-
-
-def _seconds(environ: Mapping[str, str], name: str, default: float) -> float:
-    raw = _raw(environ, name)
-    if raw is None:
-        return default
-    try:
-        return parse_duration(raw)
-    except ValueError as exc:
-        raise ConfigError(name, "must be a duration like 30m, 2h or 1h30m") from exc
-
-
-def _reconcile_target(environ: Mapping[str, str]) -> tuple[tuple[str, ...], str | None]:
-    buckets = tuple(
-        check_bucket_name(b, RECONCILE_BUCKETS) for b in _comma_list(environ, RECONCILE_BUCKETS)
-    )
-    region = _raw(environ, RECONCILE_REGION) or _raw(environ, SCF_REGION)
-    return buckets, check_region(region.strip(), RECONCILE_REGION) if region else None
-
-
-def load_reconcile_settings(environ: Mapping[str, str]) -> ReconcileSettings:
-    """Settings of reconcile; ConfigError names the first bad variable."""
-    window = _seconds(environ, RECONCILE_WINDOW, DEFAULT_RECONCILE_WINDOW_S)
-    low, high = RECONCILE_WINDOW_RANGE_S
-    if not low <= window <= high:
-        raise ConfigError(RECONCILE_WINDOW, "must be from 1m to 7d")
-    settle = _seconds(environ, RECONCILE_SETTLE, DEFAULT_RECONCILE_SETTLE_S)
-    if settle >= window:
-        raise ConfigError(RECONCILE_SETTLE, f"must be shorter than {RECONCILE_WINDOW}")
-    buckets, region = _reconcile_target(environ)
-    return ReconcileSettings(
-        tag_prefix=_tag_prefix(environ),
-        tag_fields=_tag_fields(environ),
-        endpoint_url=_endpoint_url(environ),
-        max_attempts=_int_in(environ, MAX_ATTEMPTS, DEFAULT_MAX_ATTEMPTS, MAX_ATTEMPTS_RANGE),
-        log_level=_choice(environ, LOG_LEVEL, "INFO", LOG_LEVELS),
-        buckets=buckets,
-        region=region,
-        window_s=window,
-        settle_s=settle,
     )

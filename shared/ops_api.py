@@ -21,7 +21,7 @@ from tencentcloud.common.credential import Credential
 
 from shared.backfill import Backfill, BackfillResult, BackfillTarget
 from shared.ci import CiClient
-from shared.config import load_reconcile_settings, load_upload_settings
+from shared.config import load_upload_settings
 from shared.cos import CosClient
 from shared.credentials import SECRET_KEY_VARIABLE, SESSION_TOKEN_VARIABLE, credential_from_environ
 from shared.decision_log import DecisionLog
@@ -29,6 +29,7 @@ from shared.endpoints import Endpoint
 from shared.progress import Progress
 from shared.rate_limit import RateLimitedJobs, TokenBucket
 from shared.reconcile import Reconciler, ReconcileSummary, ReconcileWindow
+from shared.reconcile_config import load_reconcile_settings
 from shared.transport import Transport
 from shared.upload_service import UploadService
 

@@ -21,13 +21,13 @@ from pathlib import Path
 from typing import TextIO
 
 from shared.backfill import BackfillResult, BackfillTarget
-from shared.config import load_reconcile_settings
 from shared.decision_log import configure_logging
 from shared.errors import ConfigError, MediaTaggerError
 from shared.ops_api import run_backfill, run_reconcile
 from shared.ops_parser import build_parser
 from shared.progress import Progress, StatusLineGuard
 from shared.reconcile import ReconcileSummary
+from shared.reconcile_config import load_reconcile_settings
 from shared.time_window import parse_instant
 
 EXIT_OK, EXIT_ERROR, EXIT_FAILURES, EXIT_INTERRUPTED = 0, 1, 3, 130

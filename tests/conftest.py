@@ -45,9 +45,9 @@ def _loopback_only(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 
     def guarded_connect(self: socket.socket, address: Any) -> Any:
         host = address[0] if isinstance(address, tuple) else str(address)
-        if isinstance(host, str) and not host.startswith(_LOOPBACK_PREFIXES):
-            if self.family in (socket.AF_INET, socket.AF_INET6):
-                raise OSError(f"test tried to reach non-loopback address {host!r}")
+        is_ip_family = self.family in (socket.AF_INET, socket.AF_INET6)
+        if is_ip_family and not str(host).startswith(_LOOPBACK_PREFIXES):
+            raise OSError(f"test tried to reach non-loopback address {host!r}")
         return real_connect(self, address)
 
     monkeypatch.setattr(socket.socket, "connect", guarded_connect)

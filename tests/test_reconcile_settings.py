@@ -12,9 +12,9 @@ import yaml
 
 from functions.reconcile_on_timer import index as timer_function
 from shared import config
-from shared.config import load_reconcile_settings
 from shared.errors import ConfigError
 from shared.reconcile import ReconcileSummary
+from shared.reconcile_config import load_reconcile_settings
 from shared.time_window import ci_time, parse_ci_time, parse_duration, parse_instant
 from tests.upload_helpers import isolated_project_loggers
 

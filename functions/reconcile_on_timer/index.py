@@ -19,17 +19,13 @@ from typing import Any
 
 import requests
 
-from shared.config import (
-    RECONCILE_BUCKETS,
-    RECONCILE_REGION,
-    ReconcileSettings,
-    load_reconcile_settings,
-)
+from shared.config import RECONCILE_BUCKETS, RECONCILE_REGION
 from shared.credentials import SECRET_KEY_VARIABLE, SESSION_TOKEN_VARIABLE, credential_from_environ
 from shared.decision_log import DecisionLog, configure_logging
 from shared.errors import ConfigError, MediaTaggerError
 from shared.ops_api import run_reconcile
 from shared.reconcile import ReconcileWindow
+from shared.reconcile_config import ReconcileSettings, load_reconcile_settings
 from shared.upload_service import invocation_deadline
 
 FUNCTION_NAME = "reconcile_on_timer"
