@@ -40,8 +40,9 @@ LAYERS = (
     ("XML build/parse", ("shared/xmlcodec.py", "xmltodict.py", "qcloud_cos/cos_comm.py", "xml/")),
     ("logging", ("logging/", "shared/decision_log.py")),
     ("settings from environ", ("shared/config.py",)),
-    ("threads (pool, wait)", ("threading.py", "concurrent/")),
 )
+# Counted on the innermost frame only: every frame of a pool thread sits below concurrent/.
+THREAD_LAYER = ("thread hand-off (innermost frame)", ("threading.py", "concurrent/", "queue.py"))
 
 
 def import_profile(python: str, zip_dir: Path) -> Counter[str]:
@@ -90,6 +91,8 @@ def layer_shares(collapsed: Path) -> tuple[int, Counter[str], Counter[str]]:
             if any(part in path for path in files for part in prefixes):
                 layers[name] += count
         leaf = files[-1] if files else "?"
+        if any(part in leaf for part in THREAD_LAYER[1]):
+            layers[THREAD_LAYER[0]] += count
         packages[leaf.split("/")[0] if "/" in leaf else leaf] += count
     return total, layers, packages
 
@@ -111,7 +114,18 @@ def print_sampling_profiles(bench: phases.Bench, function: str, events: int) -> 
             if function == phases.CALLBACK:
                 seeder.clear_tags(objects)
             out = bench.scratch / f"{impl}.collapsed"
-            wrapper = [spy, "record", "--gil", "-r", "1000", "--format", "raw", "-o", str(out), "--"]
+            wrapper = [
+                spy,
+                "record",
+                "--gil",
+                "-r",
+                "1000",
+                "--format",
+                "raw",
+                "-o",
+                str(out),
+                "--",
+            ]
             host = bench.run(impl, function, lines, emulator, warmup=20, wrapper=wrapper)
             report_sampling(impl, out, host.report["cpu_ms"])
 
@@ -120,7 +134,7 @@ def report_sampling(impl: str, collapsed: Path, cpu_ms: Sequence[float]) -> None
     total, layers, packages = layer_shares(collapsed)
     mean = sum(cpu_ms) / len(cpu_ms)
     print(f"\n{impl}: {total} samples in the handler's threads; {mean:.3f} ms CPU per event")
-    for name, _ in LAYERS:
+    for name, _ in (*LAYERS, THREAD_LAYER):
         print(f"  {100 * layers[name] / max(total, 1):5.1f} %  {name}")
     shares = ", ".join(f"{n} {100 * c / max(total, 1):.0f} %" for n, c in packages.most_common(8))
     print(f"  innermost frame by package: {shares}")

@@ -56,6 +56,11 @@ def cpu_per_event(runs: Sequence[HostRun]) -> float:
     return median([sum(run.report["cpu_ms"]) / len(run.report["cpu_ms"]) for run in runs])
 
 
+def per_measured(runs: Sequence[HostRun], name: str) -> float:
+    """Median over warm processes of a run total divided by its measured invocations."""
+    return median([run.report[name] / len(run.report["cpu_ms"]) for run in runs])
+
+
 def peak_rss_bytes(runs: Sequence[HostRun]) -> float:
     return float(max((run.report["hwm_kb"] or run.report["maxrss_kb"]) * 1024 for run in runs))
 
@@ -133,8 +138,15 @@ def warm_rows(function: str, ours: Samples, sdk: Samples) -> list[Row]:
     cpu = (cpu_per_event(ours.warm), cpu_per_event(sdk.warm))
     p50, p99 = _latencies(ours.warm, sdk.warm)
     figure = f"3. warm CPU per event ({events} events)"
+    kernel = (per_measured(ours.warm, "sys_cpu_ms"), per_measured(sdk.warm, "sys_cpu_ms"))
+    switches = (
+        per_measured(ours.warm, "context_switches"),
+        per_measured(sdk.warm, "context_switches"),
+    )
     return [
         _row(figure, function, cpu, "ms", budget="<= 0.85x", check=_ratio_check(0.85)),
+        _row("   of which kernel (sys) CPU", function, kernel, "ms"),
+        _row("   context switches per event", function, switches, "csw"),
         _row("   warm latency p50, loopback", function, p50, "ms"),
         _row("   warm latency p99, loopback", function, p99, "ms"),
     ]

@@ -34,6 +34,8 @@ def _run(
         "outcomes": {outcome: events},
         "hwm_kb": hwm_kb,
         "maxrss_kb": 99_999,
+        "sys_cpu_ms": 0.4,
+        "context_switches": 8,
     }
     return HostRun(report, 100.0, Counters(requests * events, connections), events)
 
