@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +30,7 @@ from shared.errors import CosError, CosNotFoundError, MediaTaggerError
 from shared.models import ListedObject, ObjectRef
 from shared.ports import ObjectStore
 from shared.progress import Progress
+from shared.records import replace
 from shared.upload_service import UploadService
 
 BACKFILL_EVENT = "backfill"  # event_name of the records built from listed objects (logged)

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 from shared.checkpoint import BackfillState
 from shared.progress import ProgressPoint
+from shared.records import record
 from shared.upload_service import DRY_RUN_REASON, RecordOutcome, Skipped, Submitted
 
 CATEGORIES = ("submitted", "would_submit", "already_tagged", "filtered", "gone", "failed", "retry")
@@ -43,14 +44,14 @@ class BackfillTally:
         return ProgressPoint(self.handled, total, self.counts["submitted"], shown)
 
 
-@dataclass(frozen=True)
+@record
 class BackfillTarget:
     bucket: str
     region: str
     prefix: str = ""
 
 
-@dataclass(frozen=True)
+@record
 class BackfillResult:
     tally: BackfillTally
     state: BackfillState

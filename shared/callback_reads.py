@@ -12,12 +12,12 @@ from __future__ import annotations
 
 import threading
 from concurrent.futures import Executor, Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass
 from typing import Any
 
 from shared.errors import CiError, CosNotFoundError
 from shared.models import Job, ObjectHead, ObjectRef, TagSet
 from shared.ports import MediaJobs, ObjectStore
+from shared.records import record
 
 READ_THREADS = 3
 # CI answers a malformed or foreign job id with 400/404 instead of NonExistJobIds: same meaning.
@@ -36,7 +36,7 @@ def shared_read_pool() -> Executor:
         return _pool
 
 
-@dataclass(frozen=True)
+@record
 class CallbackReads:
     """Futures of the three reads, all finished when this object is handed out."""
 

@@ -10,7 +10,6 @@ later can help). Replies to the caller never carry upstream error text, tokens o
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 from typing import Any
 
 from shared.decision_log import DecisionLog
@@ -27,6 +26,7 @@ from shared.errors import (
     UnauthorizedError,
     XmlSecurityError,
 )
+from shared.records import record
 
 RETRY_LATER_STATUS = 503
 # Most specific class first is not needed: the reason is looked up along the exception's MRO.
@@ -46,7 +46,7 @@ _ERROR_REASONS: dict[type[MediaTaggerError], str] = {
 _CLIENT_SAFE = (EventError,)  # only these messages are echoed back to the caller
 
 
-@dataclass(frozen=True)
+@record
 class CallbackReply:
     status: int
     outcome: str

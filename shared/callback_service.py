@@ -11,13 +11,13 @@ Every request ends in exactly one decision log line. Written against ports only:
 
 from __future__ import annotations
 
-import re
 import time
 from collections.abc import Callable
 from concurrent.futures import Executor
 
 from shared.callback_reply import CallbackReply, error_reply, ignored
 from shared.callback_token import TOKEN_PARAMETER, verify_callback_token
+from shared.ci import MEDIA_INFO_TAG, is_job_id
 from shared.config import CallbackSettings
 from shared.decision_log import DecisionLog
 from shared.endpoints import ci_host
@@ -36,8 +36,6 @@ from shared.userdata import decode_user_data
 from shared.xmlcodec import parse_callback_body
 
 TASK_FINISH = "TaskFinish"
-MEDIA_INFO_TAG = "MediaInfo"
-_JOB_ID = re.compile(r"[A-Za-z0-9_-]{1,128}")  # keeps '/', ',' and '..' out of GET /jobs/<id>
 
 
 class CallbackService:
@@ -111,7 +109,7 @@ class CallbackService:
         allowed = self._settings.allowed_buckets
         if allowed and bucket not in allowed:
             raise ForbiddenError("bucket is not in MEDIA_TAGGER_ALLOWED_BUCKETS")
-        if not _JOB_ID.fullmatch(claim.job_id):
+        if not is_job_id(claim.job_id):  # keeps '/', ',' and '..' out of GET /jobs/<id>
             raise EventError("JobId is not a CI job id")
         ci_host(bucket, region)  # refuses a region or bucket that is not a host label
         # Reads address the version the body's UserData names; checked against GET /jobs later.

@@ -18,16 +18,16 @@ import json
 import os
 import tempfile
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from shared.errors import ConfigError
+from shared.records import field, record, replace
 
 STATE_FORMAT = "media-tagger-backfill/1"
 
 
-@dataclass(frozen=True)
+@record
 class BackfillState:
     bucket: str
     region: str

@@ -29,6 +29,11 @@ _PRINTABLE_ASCII = re.compile(r"[\x20-\x7e]*")
 _JOB_ID = re.compile(r"[A-Za-z0-9_-]{1,128}")
 
 
+def is_job_id(value: str) -> bool:
+    """Whether ``value`` can be a CI job id (and so is safe in GET /jobs/<id>)."""
+    return _JOB_ID.fullmatch(value) is not None
+
+
 def check_media_info_job_request(request: MediaInfoJobRequest) -> None:
     """Refuse what CI documents as invalid (UserData: <= 1024 printable ASCII characters)."""
     if len(request.user_data) > MAX_USER_DATA_CHARS:
@@ -59,7 +64,7 @@ def _jobs_page(response: requests.Response) -> JobsPage:
 
 
 def _checked_job_id(job_id: str) -> str:
-    if not _JOB_ID.fullmatch(job_id):
+    if not is_job_id(job_id):
         raise EventError(f"not a CI job id: {job_id!r}")
     return job_id
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
@@ -18,6 +17,7 @@ from shared.credentials import SECRET_ID_VARIABLE, SECRET_KEY_VARIABLE, SESSION_
 from shared.endpoints import ENDPOINT_URL_VARIABLE, Endpoint
 from shared.env_values import choice, comma_list, flag, int_in, raw_value
 from shared.errors import ConfigError
+from shared.records import as_dict, field, record
 from shared.tag_format import DEFAULT_TAG_FIELDS, ETAG_FIELD, KNOWN_TAG_FIELDS, STATUS_FIELD
 
 CALLBACK_URL = "MEDIA_TAGGER_CALLBACK_URL"
@@ -83,7 +83,7 @@ _RESERVED_TAG_PREFIXES = ("qcs:", "project")
 _LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
 
 
-@dataclass(frozen=True)
+@record
 class CommonSettings:
     """What both functions read."""
 
@@ -94,7 +94,7 @@ class CommonSettings:
     log_level: str
 
 
-@dataclass(frozen=True)
+@record
 class UploadSettings(CommonSettings):
     """The upload (COS trigger) function. ``extensions`` None means every extension."""
 
@@ -107,7 +107,7 @@ class UploadSettings(CommonSettings):
     idempotency_check: bool
 
 
-@dataclass(frozen=True)
+@record
 class CallbackSettings(CommonSettings):
     """The callback (function URL) function. ``allowed_buckets`` empty means any bucket."""
 
@@ -228,7 +228,7 @@ def _common(environ: Mapping[str, str]) -> dict[str, Any]:
         max_attempts=int_in(environ, MAX_ATTEMPTS, DEFAULT_MAX_ATTEMPTS, MAX_ATTEMPTS_RANGE),
         log_level=choice(environ, LOG_LEVEL, "INFO", LOG_LEVELS),
     )
-    return asdict(common)
+    return as_dict(common)
 
 
 def load_upload_settings(environ: Mapping[str, str]) -> UploadSettings:

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any, Union
 
 from shared.errors import EventError
 from shared.models import ObjectRef
+from shared.records import record
 
 # Legacy short region codes of cosBucket.region. Only used when cosRegion/s3Region are absent.
 SHORT_REGION_CODES: Mapping[str, str] = {
@@ -42,7 +42,7 @@ _LONG_REGION = re.compile(r"[a-z]{2}-[a-z]+(?:-[a-z0-9]+)*")
 _APPID = re.compile(r"[0-9]{1,20}")
 
 
-@dataclass(frozen=True)
+@record
 class UploadRecord:
     """One created object, as the trigger described it."""
 
@@ -176,9 +176,9 @@ def parse_cos_event(event: Any) -> tuple[ParsedRecord, ...]:
     if not isinstance(records, list):
         raise EventError("not a COS trigger event: no Records list")
     parsed: list[ParsedRecord] = []
-    for index, record in enumerate(records):
+    for index, raw_record in enumerate(records):
         try:
-            parsed.append(_upload_record(index, record))
+            parsed.append(_upload_record(index, raw_record))
         except EventError as exc:
-            parsed.append(RecordError(index, str(exc), _raw_key_hint(record)))
+            parsed.append(RecordError(index, str(exc), _raw_key_hint(raw_record)))
     return tuple(parsed)

@@ -11,15 +11,15 @@ from __future__ import annotations
 import base64
 import binascii
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from typing import Any
 
 from shared.errors import EventError, MalformedBodyError, PayloadTooLargeError
+from shared.records import field, record
 
 _BASE64_WHITESPACE = str.maketrans("", "", " \t\r\n")
 
 
-@dataclass(frozen=True)
+@record
 class HttpRequest:
     """One HTTP request as the function saw it. ``body`` is the raw bytes, already un-base64ed."""
 

@@ -7,7 +7,7 @@ sizes in bytes, rotation in degrees. ``None`` means "not reported".
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from shared.records import field, record
 
 # (key, value) pairs in COS order. A plain alias keeps tag sets hashable and easy to compare.
 Tag = tuple[str, str]
@@ -16,7 +16,7 @@ TagSet = tuple[Tag, ...]
 FINISHED_JOB_STATES = frozenset({"Success", "Failed", "Cancel"})
 
 
-@dataclass(frozen=True)
+@record
 class ObjectRef:
     """One COS object. ``bucket`` is the full ``<name>-<appid>``; ``key`` is raw (never encoded)."""
 
@@ -26,7 +26,7 @@ class ObjectRef:
     version_id: str | None = None
 
 
-@dataclass(frozen=True)
+@record
 class ObjectHead:
     """What HEAD Object tells us. ``etag`` has its quotes removed."""
 
@@ -37,7 +37,7 @@ class ObjectHead:
     last_modified: str | None = None
 
 
-@dataclass(frozen=True)
+@record
 class ListedObject:
     """One ``<Contents>`` entry of GET Bucket."""
 
@@ -47,7 +47,7 @@ class ListedObject:
     last_modified: str | None = None
 
 
-@dataclass(frozen=True)
+@record
 class BucketPage:
     """One page of GET Bucket (list objects)."""
 
@@ -57,7 +57,7 @@ class BucketPage:
     common_prefixes: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True)
+@record
 class FormatInfo:
     name: str | None = None  # FormatName, e.g. "mov,mp4,m4a,3gp,3g2,mj2"
     long_name: str | None = None
@@ -69,7 +69,7 @@ class FormatInfo:
     start_time_s: float | None = None
 
 
-@dataclass(frozen=True)
+@record
 class VideoStream:
     index: int | None = None
     codec_name: str | None = None
@@ -98,7 +98,7 @@ class VideoStream:
     language: str | None = None
 
 
-@dataclass(frozen=True)
+@record
 class AudioStream:
     index: int | None = None
     codec_name: str | None = None
@@ -114,13 +114,13 @@ class AudioStream:
     language: str | None = None
 
 
-@dataclass(frozen=True)
+@record
 class SubtitleStream:
     index: int | None = None
     language: str | None = None
 
 
-@dataclass(frozen=True)
+@record
 class MediaInfo:
     format: FormatInfo | None = None
     videos: tuple[VideoStream, ...] = ()
@@ -128,21 +128,21 @@ class MediaInfo:
     subtitles: tuple[SubtitleStream, ...] = ()
 
 
-@dataclass(frozen=True)
+@record
 class JobInput:
     bucket_id: str | None = None  # "<name>-<appid>"
     object: str | None = None  # raw object key
     region: str | None = None
 
 
-@dataclass(frozen=True)
+@record
 class JobOperation:
     user_data: str | None = None
     job_level: int | None = None
     media_info: MediaInfo | None = None
 
 
-@dataclass(frozen=True)
+@record
 class Job:
     """One CI job as GET /jobs/<id>, POST /jobs and the callback describe it."""
 
@@ -167,7 +167,7 @@ class Job:
         return self.state == "Success"
 
 
-@dataclass(frozen=True)
+@record
 class JobsPage:
     """GET /jobs/<ids> or GET /jobs?tag=...: the jobs found, unknown ids, the paging token."""
 
@@ -176,7 +176,7 @@ class JobsPage:
     next_token: str | None = None
 
 
-@dataclass(frozen=True)
+@record
 class CallbackNotice:
     """A CI job-finished notification, as the callback body claims it (untrusted)."""
 

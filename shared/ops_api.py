@@ -13,7 +13,6 @@ import os
 import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import replace
 from pathlib import Path
 
 import requests
@@ -30,6 +29,7 @@ from shared.progress import Progress
 from shared.rate_limit import RateLimitedJobs, TokenBucket
 from shared.reconcile import Reconciler, ReconcileSummary, ReconcileWindow
 from shared.reconcile_config import load_reconcile_settings
+from shared.records import replace
 from shared.transport import Transport
 from shared.upload_service import UploadService
 

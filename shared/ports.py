@@ -8,13 +8,13 @@ them with fakes, and mypy checks those fakes against these Protocols. Nothing he
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Protocol
 
 from shared.models import BucketPage, Job, JobsPage, ObjectHead, ObjectRef, TagSet
+from shared.records import record
 
 
-@dataclass(frozen=True)
+@record
 class MediaInfoJobRequest:
     """What POST /jobs needs for one MediaInfo job (body order fixed by xmlcodec)."""
 

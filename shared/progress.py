@@ -13,8 +13,9 @@ import io
 import math
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from typing import TextIO
+
+from shared.records import record
 
 CLEAR_LINE = "\r\x1b[K"
 
@@ -36,7 +37,7 @@ def format_eta(seconds: float | None) -> str:
     return f"{secs}s"
 
 
-@dataclass(frozen=True)
+@record
 class ProgressPoint:
     """Where a run stands: objects handled of ``total`` (None: unknown), jobs sent, counts."""
 

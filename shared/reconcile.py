@@ -29,6 +29,7 @@ from shared.errors import CosNotFoundError, MediaTaggerError
 from shared.job_result import JobResultWriter, result_tags
 from shared.models import Job, ObjectRef
 from shared.ports import MediaJobs, ObjectStore
+from shared.records import record
 from shared.tags import STATUS_FIELD, merge_tags, same_tags
 from shared.time_window import ci_time, parse_ci_time
 from shared.userdata import UserDataFacts, decode_user_data
@@ -38,7 +39,7 @@ PAGE_SIZE = 100
 MAX_PAGES = 10_000  # a runaway nextToken loop stops here rather than never
 
 
-@dataclass(frozen=True)
+@record
 class ReconcileWindow:
     """Jobs created from ``start`` to ``end`` (epoch seconds, inclusive at CI's 1 s precision)."""
 

@@ -7,7 +7,6 @@ with its own credentials. Variable names live in ``shared.config`` with all the 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 
 from shared.config import (
     DEFAULT_MAX_ATTEMPTS,
@@ -28,6 +27,7 @@ from shared.config import (
 )
 from shared.env_values import choice, comma_list, duration_seconds, int_in, raw_value
 from shared.errors import ConfigError
+from shared.records import record
 
 # Timer every 30 min: a 70 min window ending 5 min ago covers every job in at least two runs.
 DEFAULT_RECONCILE_WINDOW_S = 70 * 60
@@ -35,7 +35,7 @@ DEFAULT_RECONCILE_SETTLE_S = 5 * 60
 RECONCILE_WINDOW_RANGE_S = (60, 7 * 86400)
 
 
-@dataclass(frozen=True)
+@record
 class ReconcileSettings:
     """The reconcile timer function and the CLIs' tag settings (no callback secret needed).
     ``buckets`` empty and ``region`` None mean "not configured" (the CLI takes them as options)."""

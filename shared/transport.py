@@ -19,7 +19,6 @@ import logging
 import random
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from typing import Literal
 
 import requests
@@ -37,6 +36,7 @@ from shared.errors import (
     RemoteError,
     TransportError,
 )
+from shared.records import record
 from shared.signing import DEFAULT_EXPIRE_S, CosRequestSigner
 from shared.xmlcodec import parse_error_body
 
@@ -90,7 +90,7 @@ def _remote_error(service: Service, response: requests.Response) -> RemoteError:
     return ci_kind(status, code, message, request_id)
 
 
-@dataclass(frozen=True)
+@record
 class HttpCall:
     """One logical request, before signing. ``path`` is raw; ``wire_path`` is computed once."""
 

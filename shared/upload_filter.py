@@ -11,20 +11,20 @@ No I/O and no logging: the caller logs.
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass
 from typing import Union
 
 from shared.cos_event import UploadRecord
+from shared.records import record
 
 OBJECT_CREATED_PREFIX = "cos:ObjectCreated:"
 
 
-@dataclass(frozen=True)
+@record
 class Accept:
     """Submit a job for this record."""
 
 
-@dataclass(frozen=True)
+@record
 class Skip:
     """Do nothing for this record, because ``reason`` (a short, stable, loggable text)."""
 

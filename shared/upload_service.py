@@ -15,7 +15,6 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any, Union
 
 from shared.callback_token import callback_url_for
@@ -30,27 +29,26 @@ from shared.errors import (
     TransportError,
 )
 from shared.ports import MediaInfoJobRequest, MediaJobs, ObjectStore
+from shared.records import record
 from shared.tags import recorded_result_etag
 from shared.upload_filter import Skip, decide_object, event_skip
 from shared.userdata import encode_user_data
 
-SAFETY_MARGIN_S = 1.5
-SAFETY_MARGIN_FRACTION = 0.1
 FUNCTION_NAME = "submit_on_upload"
 DRY_RUN_REASON = "dry-run"  # backfill --dry-run: everything but the POST /jobs
 
 
-@dataclass(frozen=True)
+@record
 class Submitted:
     job_id: str
 
 
-@dataclass(frozen=True)
+@record
 class Skipped:
     reason: str
 
 
-@dataclass(frozen=True)
+@record
 class Failed:
     code: str
     permanent: bool
@@ -73,17 +71,6 @@ class TransientSubmitError(MediaTaggerError):
         )
         self.failed_keys = failed_keys
         self.summary = summary
-
-
-def invocation_deadline(started: float, time_limit_ms: object) -> float | None:
-    """When retrying must stop: the limit minus max(1.5 s, 10 %), never more than half of it."""
-    if not isinstance(time_limit_ms, (int, float)) or isinstance(time_limit_ms, bool):
-        return None
-    if time_limit_ms <= 0:
-        return None
-    limit_s = time_limit_ms / 1000
-    margin_s = min(limit_s / 2, max(SAFETY_MARGIN_S, limit_s * SAFETY_MARGIN_FRACTION))
-    return started + limit_s - margin_s
 
 
 def _outcome_of_error(exc: MediaTaggerError) -> RecordOutcome:

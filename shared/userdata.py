@@ -9,10 +9,10 @@ is not ours (older jobs, other tools, tampered text) is None. No I/O here.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from urllib.parse import unquote
 
 from shared.errors import EventError
+from shared.records import record
 
 USER_DATA_VERSION = "mt1"
 MAX_USER_DATA_LENGTH = 1024
@@ -21,7 +21,7 @@ _ENCODED_VALUE = re.compile(r"(?:[A-Za-z0-9._-]|%[0-9A-F]{2})*")
 _SIZE = re.compile(r"[0-9]{1,20}")
 
 
-@dataclass(frozen=True)
+@record
 class UserDataFacts:
     """The object as it was when the job was submitted."""
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote
 from xml.etree.ElementTree import Element, TreeBuilder
@@ -23,6 +22,7 @@ from shared.callback_codec import decode_json_object, notice_from_tree
 from shared.errors import MalformedBodyError, XmlSecurityError
 from shared.mediainfo import job_from_tree, optional_text
 from shared.models import BucketPage, CallbackNotice, JobsPage, ListedObject, TagSet
+from shared.records import record
 from shared.xml_requests import build_media_info_job_request, build_tagging
 
 __all__ = [
@@ -142,7 +142,7 @@ def parse_tagging(body: bytes) -> TagSet:
     return tuple(tags)
 
 
-@dataclass(frozen=True)
+@record
 class ErrorBody:
     """The <Error> document COS and CI send with 3xx/4xx/5xx answers."""
 

@@ -1,6 +1,6 @@
 """``shared.backfill.Backfill`` against typed fakes: paging, checkpoints, interrupts, retries.
 
-The fakes implement ``ports.ObjectStore`` / ``ports.MediaJobs`` (mypy checks the assignments);
+The fakes of ``tests.fakes`` implement ``ports.ObjectStore`` / ``ports.MediaJobs`` (mypy-checked);
 the upload path is the real ``UploadService`` with settings loaded from an environ.
 """
 
@@ -10,7 +10,6 @@ import hashlib
 import json
 import logging
 from collections.abc import Iterator, Sequence
-from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -20,13 +19,15 @@ from shared.backfill import Backfill, BackfillTarget, category_of, list_bucket
 from shared.checkpoint import BackfillState, load_state, save_state
 from shared.config import load_upload_settings
 from shared.decision_log import DecisionLog
-from shared.errors import CiError, CosError, CosNotFoundError, MediaTaggerError
-from shared.models import BucketPage, Job, JobsPage, ListedObject, ObjectHead, ObjectRef, TagSet
+from shared.errors import CiError, CosError, MediaTaggerError
+from shared.models import BucketPage
 from shared.ports import MediaInfoJobRequest, MediaJobs, ObjectStore
 from shared.progress import Progress
 from shared.rate_limit import RateLimitedJobs, TokenBucket
+from shared.records import replace
 from shared.upload_service import Failed, Skipped, Submitted, UploadService
 from tests.callback_helpers import LineCollector
+from tests.fakes import FakeMediaJobs, FakeObjectStore
 from tests.upload_helpers import BASE_ENVIRON
 
 BUCKET, REGION = "media-uploads-1250000000", "ap-guangzhou"
@@ -37,95 +38,22 @@ def etag_of(key: str) -> str:
     return hashlib.md5(key.encode(), usedforsecurity=False).hexdigest()
 
 
-class BucketStore:
-    """A bucket listed ``page_size`` keys at a time; tags per key; records calls."""
-
-    def __init__(self, keys: Sequence[str], *, page_size: int = 3, next_marker: bool = True):
-        self.objects = {
-            key: ListedObject(key, etag_of(key), 0 if "empty" in key else 100) for key in keys
-        }
-        self.tags: dict[str, TagSet] = {}
-        self.page_size = page_size
-        self.next_marker = next_marker
-        self.markers: list[str] = []
-        self.heads: list[str] = []
-        self.errors: dict[str, MediaTaggerError] = {}
-
-    def head_object(self, obj: ObjectRef, *, deadline: float | None = None) -> ObjectHead:
-        self.heads.append(obj.key)
-        if obj.key in self.errors:
-            raise self.errors[obj.key]
-        listed = self.objects.get(obj.key)
-        if listed is None:
-            raise CosNotFoundError(404, "NoSuchResource")
-        return ObjectHead(listed.etag, listed.size)
-
-    def get_object_tagging(self, obj: ObjectRef, *, deadline: float | None = None) -> TagSet:
-        return self.tags.get(obj.key, ())
-
-    def put_object_tagging(
-        self, obj: ObjectRef, tags: TagSet, *, deadline: float | None = None
-    ) -> None:
-        raise AssertionError("backfill never writes tags")
-
-    def list_objects(
-        self,
-        bucket: str,
-        region: str,
-        *,
-        prefix: str = "",
-        marker: str = "",
-        max_keys: int = 1000,
-        deadline: float | None = None,
-    ) -> BucketPage:
-        self.markers.append(marker)
-        keys = sorted(k for k in self.objects if k.startswith(prefix) and k > marker)
-        page = keys[: self.page_size]
-        more = len(keys) > len(page)
-        following = page[-1] if more and self.next_marker else None
-        return BucketPage(tuple(self.objects[k] for k in page), more, following)
+def bucket_store(
+    keys: Sequence[str],
+    *,
+    next_marker: bool = True,
+    kind: type[FakeObjectStore] = FakeObjectStore,
+) -> FakeObjectStore:
+    """A bucket of ``keys`` listed 3 at a time (etag from the key; "empty" keys are 0 bytes)."""
+    store = kind(page_size=3, next_marker=next_marker, forbid=("put_tagging",))  # never writes
+    for key in keys:
+        store.add(key, etag_of(key), 0 if "empty" in key else 100)
+    return store
 
 
-class Jobs:
-    """MediaJobs that accepts submissions, or fails/interrupts on chosen keys."""
-
-    def __init__(self) -> None:
-        self.submitted: list[str] = []
-        self.fail: dict[str, BaseException] = {}
-
-    def submit_media_info_job(
-        self,
-        bucket: str,
-        region: str,
-        request: MediaInfoJobRequest,
-        *,
-        deadline: float | None = None,
-    ) -> Job:
-        failure = self.fail.pop(request.object_key, None)
-        if failure is not None:
-            raise failure
-        self.submitted.append(request.object_key)
-        return Job(job_id=f"j{len(self.submitted):031d}", state="Submitted")
-
-    def describe_job(
-        self, bucket: str, region: str, job_id: str, *, deadline: float | None = None
-    ) -> Job | None:
-        raise AssertionError("backfill never describes jobs")
-
-    def list_jobs(
-        self,
-        bucket: str,
-        region: str,
-        *,
-        states: Sequence[str] = (),
-        start_creation_time: str | None = None,
-        end_creation_time: str | None = None,
-        size: int = 100,
-        next_token: str | None = None,
-        order_by_time: str = "Desc",
-        deadline: float | None = None,
-    ) -> JobsPage:
-        raise AssertionError("backfill never lists jobs")
+def backfill_jobs() -> FakeMediaJobs:
+    """CI that accepts submissions, or fails/interrupts on keys set in ``fail_once``."""
+    return FakeMediaJobs(forbid=("describe", "list"))  # backfill only submits
 
 
 @pytest.fixture
@@ -140,8 +68,8 @@ def lines() -> Iterator[LineCollector]:
 
 
 def make_backfill(
-    store: BucketStore,
-    jobs: Jobs,
+    store: FakeObjectStore,
+    jobs: FakeMediaJobs,
     state_file: Path | None,
     *,
     environ: dict[str, str] | None = None,
@@ -174,9 +102,9 @@ MEDIA = ["a.mp4", "c.mov", "e.mp3", "g.MKV", "h.mp4"]
 
 
 def test_every_page_is_listed_and_only_media_is_submitted(tmp_path: Path) -> None:
-    store, jobs = BucketStore(KEYS), Jobs()
+    store, jobs = bucket_store(KEYS), backfill_jobs()
     result = make_backfill(store, jobs, tmp_path / "s.json").run()
-    assert jobs.submitted == MEDIA
+    assert jobs.accepted == MEDIA
     assert result.tally.counts == {
         "submitted": 5, "would_submit": 0, "already_tagged": 0, "filtered": 3, "gone": 0,
         "failed": 0, "retry": 0,
@@ -187,52 +115,52 @@ def test_every_page_is_listed_and_only_media_is_submitted(tmp_path: Path) -> Non
 
 
 def test_without_next_marker_the_last_key_pages_on() -> None:
-    store = BucketStore(KEYS, next_marker=False)
+    store = bucket_store(KEYS, next_marker=False)
     assert [o.key for o in list_bucket(store, TARGET, None)] == sorted(KEYS)
     assert [o.key for o in list_bucket(store, TARGET, "d/")] == sorted(KEYS)[4:]
 
 
 def test_a_listing_that_does_not_advance_is_an_error() -> None:
-    class Stuck(BucketStore):
+    class Stuck(FakeObjectStore):
         def list_objects(self, bucket: str, region: str, **options: object) -> BucketPage:
             return BucketPage((), True, None)
 
     with pytest.raises(CosError, match="does not advance"):
-        list(list_bucket(Stuck(KEYS), TARGET, None))
+        list(list_bucket(bucket_store(KEYS, kind=Stuck), TARGET, None))
 
 
 def test_already_tagged_objects_are_not_resubmitted(tmp_path: Path) -> None:
-    store, jobs = BucketStore(KEYS), Jobs()
-    store.tags["c.mov"] = (("media:status", "ok"), ("media:etag", etag_of("c.mov")))
-    store.tags["e.mp3"] = (("media:status", "ok"), ("media:etag", "0" * 32))  # older content
+    store, jobs = bucket_store(KEYS), backfill_jobs()
+    store.set_tags("c.mov", (("media:status", "ok"), ("media:etag", etag_of("c.mov"))))
+    store.set_tags("e.mp3", (("media:status", "ok"), ("media:etag", "0" * 32)))  # older content
     # the upload function's check may be switched off; backfill's never is
     environ = {"MEDIA_TAGGER_IDEMPOTENCY_CHECK": "false"}
     result = make_backfill(store, jobs, tmp_path / "s.json", environ=environ).run()
-    assert jobs.submitted == ["a.mp4", "e.mp3", "g.MKV", "h.mp4"]
+    assert jobs.accepted == ["a.mp4", "e.mp3", "g.MKV", "h.mp4"]
     assert result.tally.counts["already_tagged"] == 1
 
 
 def test_the_upload_functions_filters_apply(tmp_path: Path) -> None:
-    store, jobs = BucketStore(KEYS), Jobs()
+    store, jobs = bucket_store(KEYS), backfill_jobs()
     environ = {"MEDIA_TAGGER_EXTENSIONS": "mp4", "MEDIA_TAGGER_EXCLUDE_PREFIXES": "h"}
     make_backfill(store, jobs, tmp_path / "s.json", environ=environ).run()
-    assert jobs.submitted == ["a.mp4"]
+    assert jobs.accepted == ["a.mp4"]
 
 
 def test_ctrl_c_keeps_the_last_fully_handled_key_and_the_run_resumes_after_it(
     tmp_path: Path,
 ) -> None:
-    store, jobs, state_file = BucketStore(KEYS), Jobs(), tmp_path / "s.json"
-    jobs.fail["e.mp3"] = KeyboardInterrupt()
+    store, jobs, state_file = bucket_store(KEYS), backfill_jobs(), tmp_path / "s.json"
+    jobs.fail_once["e.mp3"] = KeyboardInterrupt()
     first = make_backfill(store, jobs, state_file).run()
     assert first.interrupted and not first.state.complete
-    assert jobs.submitted == ["a.mp4", "c.mov"]
+    assert jobs.accepted == ["a.mp4", "c.mov"]
     saved = load_state(state_file)
     assert saved is not None and saved.last_key == "d/" and not saved.complete
     store.markers.clear()
     second = make_backfill(store, jobs, state_file).run()
     assert second.state.complete
-    assert jobs.submitted == MEDIA  # e.mp3 (in flight at ^C) once; nothing else twice
+    assert jobs.accepted == MEDIA  # e.mp3 (in flight at ^C) once; nothing else twice
     assert store.markers[0] == "d/"  # listing continues after the checkpoint
     assert second.state.totals["submitted"] == 5
 
@@ -248,77 +176,77 @@ def test_each_object_with_remote_work_is_checkpointed_at_once(
         real_save(path, state, durable=durable)
 
     monkeypatch.setattr(backfill_module, "save_state", recording_save)
-    make_backfill(BucketStore(KEYS), Jobs(), tmp_path / "s.json").run()
+    make_backfill(bucket_store(KEYS), backfill_jobs(), tmp_path / "s.json").run()
     # media objects cost a request each: saved right away; pure filter skips ride along
     assert saved == ["a.mp4", "c.mov", "e.mp3", "g.MKV", "h.mp4", "h.mp4"]
 
 
 def test_transient_failures_are_kept_and_tried_first_next_time(tmp_path: Path) -> None:
-    store, jobs, state_file = BucketStore(KEYS), Jobs(), tmp_path / "s.json"
-    jobs.fail["c.mov"] = CiError(503, "ServiceUnavailable")
-    jobs.fail["e.mp3"] = CiError(400, "InvalidArgument")  # permanent: logged, not retried
+    store, jobs, state_file = bucket_store(KEYS), backfill_jobs(), tmp_path / "s.json"
+    jobs.fail_once["c.mov"] = CiError(503, "ServiceUnavailable")
+    jobs.fail_once["e.mp3"] = CiError(400, "InvalidArgument")  # permanent: logged, not retried
     first = make_backfill(store, jobs, state_file).run()
     assert first.state.retry_keys == ("c.mov",) and not first.state.complete
     assert first.tally.counts["retry"] == 1 and first.tally.counts["failed"] == 1
-    assert jobs.submitted == ["a.mp4", "g.MKV", "h.mp4"]
+    assert jobs.accepted == ["a.mp4", "g.MKV", "h.mp4"]
     second = make_backfill(store, jobs, state_file).run()
-    assert store.heads == ["c.mov"] and jobs.submitted[-1] == "c.mov"
+    assert store.keys_called("head") == ["c.mov"] and jobs.accepted[-1] == "c.mov"
     assert second.state.retry_keys == () and second.state.complete
 
 
 def test_a_retried_object_that_is_gone_is_dropped(tmp_path: Path) -> None:
-    store, jobs, state_file = BucketStore(KEYS), Jobs(), tmp_path / "s.json"
+    store, jobs, state_file = bucket_store(KEYS), backfill_jobs(), tmp_path / "s.json"
     save_state(state_file, BackfillState(BUCKET, REGION, "", "h.mp4", ("zz.mp4",)))
     result = make_backfill(store, jobs, state_file).run()
-    assert result.tally.counts["gone"] == 1 and result.state.complete and jobs.submitted == []
+    assert result.tally.counts["gone"] == 1 and result.state.complete and jobs.accepted == []
 
 
 def test_max_objects_stops_resumably(tmp_path: Path) -> None:
-    store, jobs, state_file = BucketStore(KEYS), Jobs(), tmp_path / "s.json"
+    store, jobs, state_file = bucket_store(KEYS), backfill_jobs(), tmp_path / "s.json"
     first = make_backfill(store, jobs, state_file, max_objects=3).run()
     assert first.stopped_early and first.tally.handled == 3 and not first.state.complete
     second = make_backfill(store, jobs, state_file).run()
-    assert second.state.complete and jobs.submitted == MEDIA
+    assert second.state.complete and jobs.accepted == MEDIA
 
 
 def test_a_complete_state_file_means_nothing_to_do(tmp_path: Path) -> None:
-    store, jobs, state_file = BucketStore(KEYS), Jobs(), tmp_path / "s.json"
+    store, jobs, state_file = bucket_store(KEYS), backfill_jobs(), tmp_path / "s.json"
     make_backfill(store, jobs, state_file).run()
     store.markers.clear()
     again = make_backfill(store, jobs, state_file).run()
-    assert again.already_complete and store.markers == [] and jobs.submitted == MEDIA
+    assert again.already_complete and store.markers == [] and jobs.accepted == MEDIA
 
 
 def test_a_state_file_of_another_prefix_is_refused(tmp_path: Path) -> None:
     state_file = tmp_path / "s.json"
     save_state(state_file, BackfillState(BUCKET, REGION, "videos/", "videos/a.mp4"))
     with pytest.raises(MediaTaggerError, match="belongs to bucket"):
-        make_backfill(BucketStore(KEYS), Jobs(), state_file).run()
+        make_backfill(bucket_store(KEYS), backfill_jobs(), state_file).run()
 
 
 def test_dry_run_submits_nothing_and_writes_no_state(tmp_path: Path) -> None:
-    store, jobs, state_file = BucketStore(KEYS), Jobs(), tmp_path / "s.json"
+    store, jobs, state_file = bucket_store(KEYS), backfill_jobs(), tmp_path / "s.json"
     result = make_backfill(store, jobs, state_file, dry_run=True).run()
-    assert jobs.submitted == [] and not state_file.exists()
+    assert jobs.accepted == [] and not state_file.exists()
     assert result.tally.counts["would_submit"] == 5
 
 
 def test_a_listing_failure_keeps_the_checkpoint(tmp_path: Path) -> None:
-    class Failing(BucketStore):
+    class Failing(FakeObjectStore):
         def list_objects(self, bucket: str, region: str, **options: object) -> BucketPage:
             if options.get("marker") == "f-empty.mp4" and len(self.markers) > 3:
                 raise CosError(503, "SlowDown")
             return super().list_objects(bucket, region, **options)  # type: ignore[arg-type]
 
-    store, state_file = Failing(KEYS), tmp_path / "s.json"
+    store, state_file = bucket_store(KEYS, kind=Failing), tmp_path / "s.json"
     with pytest.raises(CosError):
-        make_backfill(store, Jobs(), state_file).run()
+        make_backfill(store, backfill_jobs(), state_file).run()
     saved = load_state(state_file)
     assert saved is not None and saved.last_key == "f-empty.mp4" and not saved.complete
 
 
 def test_one_decision_line_per_object_and_a_summary(tmp_path: Path, lines: LineCollector) -> None:
-    make_backfill(BucketStore(KEYS), Jobs(), tmp_path / "s.json").run()
+    make_backfill(bucket_store(KEYS), backfill_jobs(), tmp_path / "s.json").run()
     decisions = lines.decisions()
     assert [d["key"] for d in decisions[:-1]] == sorted(KEYS)
     assert {d["event_name"] for d in decisions[:-1]} == {"backfill"}
@@ -334,7 +262,7 @@ def test_progress_counts_against_the_counted_total(tmp_path: Path) -> None:
 
     out = io.StringIO()
     progress = Progress(out, tty=False, interval_s=0)
-    make_backfill(BucketStore(KEYS), Jobs(), tmp_path / "s.json", progress=progress).run()
+    make_backfill(bucket_store(KEYS), backfill_jobs(), tmp_path / "s.json", progress=progress).run()
     shown = [line for line in out.getvalue().splitlines() if "objects" in line]
     assert shown[-1].startswith("8/8 objects (100%) | submitted 5 | filtered 3")
 
@@ -357,14 +285,14 @@ def test_outcome_categories(outcome: Submitted | Skipped | Failed, category: str
 
 def test_rate_limited_jobs_wait_only_before_submitting() -> None:
     waits: list[float] = []
-    jobs = Jobs()
+    jobs = backfill_jobs()
     limited: MediaJobs = RateLimitedJobs(
         jobs, TokenBucket(2, clock=lambda: 0.0, sleep=waits.append)
     )
     request = MediaInfoJobRequest("a.mp4", "mt1;e=x;s=1", 0, "https://cb.example/", "JSON")
     limited.submit_media_info_job(BUCKET, REGION, request)
     limited.submit_media_info_job(BUCKET, REGION, request)
-    assert waits == [0.5] and jobs.submitted == ["a.mp4", "a.mp4"]
+    assert waits == [0.5] and jobs.accepted == ["a.mp4", "a.mp4"]
     with pytest.raises(AssertionError, match="never lists"):
         limited.list_jobs(BUCKET, REGION)
     assert waits == [0.5]

@@ -51,7 +51,10 @@ def test_every_figure_for_both_functions_and_implementations(smoke: dict[str, An
         assert numbered >= set(FIGURES), function
     for row in rows:
         assert math.isfinite(row["ours"]) and row["ours"] >= 0, row
-        assert math.isfinite(row["sdk"]) and row["sdk"] > 0, row
+        assert math.isfinite(row["sdk"]) and row["sdk"] >= 0, row
+        # A headline figure is always measured; a breakdown row ("of which kernel CPU") may be 0.
+        if not row["figure"].startswith(" "):
+            assert row["sdk"] > 0, row
     budgeted = [row for row in rows if row["budget"]]
     assert len(budgeted) >= 12 and all(row["ok"] is not None for row in budgeted)
 

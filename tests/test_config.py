@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
-
 import pytest
 
 from shared import config
@@ -14,6 +12,7 @@ from shared.config import (
     load_upload_settings,
 )
 from shared.errors import ConfigError
+from shared.records import FrozenRecordError
 
 SECRET = "s3cr3t-s3cr3t-s3cr3t-s3cr3t-0123"  # 32 characters
 BASE = {
@@ -195,7 +194,7 @@ def test_the_secret_is_not_in_the_repr() -> None:
 
 def test_settings_are_frozen() -> None:
     settings = upload()
-    with pytest.raises(dataclasses.FrozenInstanceError):
+    with pytest.raises(FrozenRecordError):
         settings.job_level = 1  # type: ignore[misc]
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import fields
 from typing import Any
 
 import pytest
@@ -20,6 +19,7 @@ from shared.models import (
     SubtitleStream,
     VideoStream,
 )
+from shared.records import fields
 from shared.xmlcodec import element_to_tree, parse_xml
 from tests.codec_fixtures import load_fixture
 

@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import replace
 from typing import Any
 
 import pytest
 
 from shared.decision_log import DecisionLog
 from shared.errors import CiError, CosError
-from shared.models import Job, JobsPage
+from shared.models import Job
 from shared.ports import MediaJobs, ObjectStore
 from shared.reconcile import Reconciler, ReconcileSummary, ReconcileWindow
+from shared.records import replace
 from shared.time_window import ci_time
 from tests.callback_helpers import (
     BUCKET,
@@ -22,11 +22,10 @@ from tests.callback_helpers import (
     KEY,
     REGION,
     SIZE,
-    FakeJobs,
-    FakeStore,
     LineCollector,
     job_from_detail,
 )
+from tests.fakes import FakeMediaJobs, FakeObjectStore
 
 WINDOW = ReconcileWindow(1_732_500_000.0, 1_732_503_600.0)
 FAILED_TAGS = (("media:status", "failed:InternalError"), ("media:etag", ETAG))
@@ -36,39 +35,13 @@ def job(job_id: str, created: str, **detail: Any) -> Job:
     return replace(job_from_detail(job_id=job_id, **detail), creation_time=created)
 
 
-class ListingJobs(FakeJobs):
-    """FakeJobs whose GET /jobs?tag=MediaInfo answers ``pages`` in turn, chained by tokens."""
+def listing_jobs(pages: Sequence[Sequence[Job]]) -> FakeMediaJobs:
+    """CI whose GET /jobs?tag=MediaInfo answers ``pages`` in turn, chained by tokens."""
+    return FakeMediaJobs(pages=pages, forbid=("submit",))  # reconcile never submits
 
-    def __init__(self, pages: Sequence[Sequence[Job]]) -> None:
-        super().__init__({j.job_id: j for page in pages for j in page})
-        self.pages = [tuple(page) for page in pages]
-        self.queries: list[dict[str, Any]] = []
 
-    def list_jobs(
-        self,
-        bucket: str,
-        region: str,
-        *,
-        states: Sequence[str] = (),
-        start_creation_time: str | None = None,
-        end_creation_time: str | None = None,
-        size: int = 100,
-        next_token: str | None = None,
-        order_by_time: str = "Desc",
-        deadline: float | None = None,
-    ) -> JobsPage:
-        self.queries.append(
-            {
-                "states": tuple(states),
-                "start": start_creation_time,
-                "end": end_creation_time,
-                "token": next_token,
-                "order": order_by_time,
-            }
-        )
-        index = int(next_token or "0")
-        token = str(index + 1) if index + 1 < len(self.pages) else None
-        return JobsPage(self.pages[index], next_token=token)
+def object_store() -> FakeObjectStore:
+    return FakeObjectStore(forbid=("list",))  # reconcile never lists objects
 
 
 @pytest.fixture
@@ -83,8 +56,8 @@ def lines() -> Iterator[LineCollector]:
 
 
 def reconcile(
-    store: FakeStore,
-    jobs: ListingJobs,
+    store: FakeObjectStore,
+    jobs: FakeMediaJobs,
     *,
     dry_run: bool = False,
     clock: Callable[[], float] = lambda: 0.0,
@@ -107,26 +80,26 @@ def reconcile(
 
 
 def test_a_lost_result_is_written(lines: LineCollector) -> None:
-    store = FakeStore()
+    store = object_store()
     store.add()
-    jobs = ListingJobs([[job("j1", "2024-11-25T10:00:00+0800")]])
+    jobs = listing_jobs([[job("j1", "2024-11-25T10:00:00+0800")]])
     summary = reconcile(store, jobs)
     assert store.puts and sorted(store.puts[-1][1]) == sorted(EXPECTED_OK_TAGS)
     assert summary.outcomes == {"tagged": 1} and (summary.jobs, summary.objects) == (1, 1)
-    assert jobs.calls == [(BUCKET, REGION, "j1")]  # re-fetched like the callback does
+    assert jobs.described == [(BUCKET, REGION, "j1")]  # re-fetched like the callback does
     (line,) = lines.decisions()
     assert (line["outcome"], line["key"], line["job_id"]) == ("tagged", KEY, "j1")
 
 
 def test_the_listing_asks_for_finished_jobs_of_the_window_on_every_page() -> None:
-    store = FakeStore()
+    store = object_store()
     store.add()
     pages = [
         [job("j3", "2024-11-25T10:00:03+0800")],
         [job("j2", "2024-11-25T10:00:02+0800")],
         [job("j1", "2024-11-25T10:00:01+0800")],
     ]
-    jobs = ListingJobs(pages)
+    jobs = listing_jobs(pages)
     summary = reconcile(store, jobs)
     assert [q["token"] for q in jobs.queries] == [None, "1", "2"]
     assert {q["states"] for q in jobs.queries} == {("Success", "Failed")}
@@ -138,40 +111,40 @@ def test_the_listing_asks_for_finished_jobs_of_the_window_on_every_page() -> Non
 
 
 def test_an_object_that_carries_its_result_costs_one_read() -> None:
-    store = FakeStore()
+    store = object_store()
     store.add(tags=(("owner", "alice"), *EXPECTED_OK_TAGS))
-    jobs = ListingJobs([[job("j1", "2024-11-25T10:00:00+0800")]])
+    jobs = listing_jobs([[job("j1", "2024-11-25T10:00:00+0800")]])
     summary = reconcile(store, jobs)
     assert summary.outcomes == {"unchanged": 1}
-    assert [call[0] for call in store.calls] == ["get_tagging"] and jobs.calls == []
+    assert [call[0] for call in store.calls] == ["get_tagging"] and jobs.described == []
 
 
 def test_the_newest_job_for_the_current_etag_wins() -> None:
-    store = FakeStore()
+    store = object_store()
     store.add()
     older_ok = job("j1", "2024-11-25T10:00:00+0800")
     newer_failed = job("j2", "2024-11-25T10:05:00+0800", state="Failed")
-    summary = reconcile(store, ListingJobs([[older_ok, newer_failed]]))
+    summary = reconcile(store, listing_jobs([[older_ok, newer_failed]]))
     assert store.puts[-1][1] == FAILED_TAGS and summary.outcomes == {"tagged": 1}
-    store = FakeStore()
+    store = object_store()
     store.add()
     older_failed = job("j3", "2024-11-25T10:00:00+0800", state="Failed")
     newer_ok = job("j4", "2024-11-25T10:05:00+0800")
-    reconcile(store, ListingJobs([[older_failed, newer_ok]]))
+    reconcile(store, listing_jobs([[older_failed, newer_ok]]))
     assert sorted(store.puts[-1][1]) == sorted(EXPECTED_OK_TAGS)
 
 
 def test_same_second_jobs_keep_the_listing_order_newest_first() -> None:
-    store = FakeStore()
+    store = object_store()
     store.add()
     same = "2024-11-25T10:00:00+0800"
     listed = [job("j2", same, state="Failed"), job("j1", same)]  # CI lists newest first
-    reconcile(store, ListingJobs([listed]))
+    reconcile(store, listing_jobs([listed]))
     assert store.puts[-1][1] == FAILED_TAGS
 
 
 def test_a_newer_job_for_older_content_is_passed_over() -> None:
-    store = FakeStore()
+    store = object_store()
     store.add()  # current content: ETAG
     stale = job(
         "j2",
@@ -180,30 +153,30 @@ def test_a_newer_job_for_older_content_is_passed_over() -> None:
         user_data="mt1;e=" + "9" * 32 + f";s={SIZE}",
     )
     current = job("j1", "2024-11-25T10:00:00+0800")
-    summary = reconcile(store, ListingJobs([[stale, current]]))
+    summary = reconcile(store, listing_jobs([[stale, current]]))
     assert sorted(store.puts[-1][1]) == sorted(EXPECTED_OK_TAGS) and summary.outcomes == {
         "tagged": 1
     }
 
 
 def test_no_job_for_the_current_content_is_stale_and_writes_nothing() -> None:
-    store = FakeStore()
+    store = object_store()
     store.add(etag="f" * 32)
-    summary = reconcile(store, ListingJobs([[job("j1", "2024-11-25T10:00:00+0800")]]))
+    summary = reconcile(store, listing_jobs([[job("j1", "2024-11-25T10:00:00+0800")]]))
     assert summary.outcomes == {"skipped:stale": 1} and store.puts == []
 
 
 def test_a_deleted_object_is_skipped() -> None:
-    summary = reconcile(FakeStore(), ListingJobs([[job("j1", "2024-11-25T10:00:00+0800")]]))
+    summary = reconcile(object_store(), listing_jobs([[job("j1", "2024-11-25T10:00:00+0800")]]))
     assert summary.outcomes == {"skipped:object-gone": 1}
 
 
 def test_jobs_that_are_not_ours_are_logged_and_left_alone(lines: LineCollector) -> None:
-    store = FakeStore()
+    store = object_store()
     store.add()
     foreign = job("j9", "2024-11-25T10:00:00+0800", user_data="someone else's")
     other_bucket = job("j8", "2024-11-25T10:00:00+0800", bucket="other-1250000000")
-    summary = reconcile(store, ListingJobs([[foreign, other_bucket]]))
+    summary = reconcile(store, listing_jobs([[foreign, other_bucket]]))
     assert summary.objects == 0 and store.calls == []
     assert [(d["job_id"], d["reason"]) for d in lines.decisions()] == [
         ("j9", "unknown-provenance"),
@@ -212,17 +185,19 @@ def test_jobs_that_are_not_ours_are_logged_and_left_alone(lines: LineCollector) 
 
 
 def test_dry_run_writes_nothing() -> None:
-    store = FakeStore()
+    store = object_store()
     store.add()
-    summary = reconcile(store, ListingJobs([[job("j1", "2024-11-25T10:00:00+0800")]]), dry_run=True)
+    summary = reconcile(
+        store, listing_jobs([[job("j1", "2024-11-25T10:00:00+0800")]]), dry_run=True
+    )
     assert summary.outcomes == {"would-tag": 1} and store.puts == []
 
 
 def test_one_objects_failure_does_not_stop_the_others() -> None:
-    store = FakeStore()
+    store = object_store()
     store.add()
     store.add(key="b.mp4")
-    jobs = ListingJobs(
+    jobs = listing_jobs(
         [
             [
                 job("j1", "2024-11-25T10:00:00+0800"),
@@ -237,10 +212,10 @@ def test_one_objects_failure_does_not_stop_the_others() -> None:
 
 
 def test_a_job_that_names_another_object_is_rejected() -> None:
-    store = FakeStore()
+    store = object_store()
     store.add()
     listed = job("j1", "2024-11-25T10:00:00+0800")
-    jobs = ListingJobs([[listed]])
+    jobs = listing_jobs([[listed]])
     jobs.jobs["j1"] = job("j1", "2024-11-25T10:00:00+0800", key="elsewhere.mp4")
     summary = reconcile(store, jobs)
     assert summary.outcomes == {"rejected": 1} and summary.errors == 0 and store.puts == []
@@ -258,10 +233,10 @@ class Ticks:
 
 
 def test_the_deadline_stops_before_the_next_object(lines: LineCollector) -> None:
-    store = FakeStore()
+    store = object_store()
     store.add()
     store.add(key="b.mp4")
-    jobs = ListingJobs(
+    jobs = listing_jobs(
         [
             [
                 job("j1", "2024-11-25T10:00:00+0800"),
@@ -277,19 +252,19 @@ def test_the_deadline_stops_before_the_next_object(lines: LineCollector) -> None
 
 
 def test_the_deadline_also_stops_the_listing() -> None:
-    store = FakeStore()
+    store = object_store()
     store.add()
     pages = [[job(f"j{n}", "2024-11-25T10:00:00+0800")] for n in range(3)]
-    jobs = ListingJobs(pages)
+    jobs = listing_jobs(pages)
     summary = reconcile(store, jobs, clock=Ticks(), deadline=1.5)
     assert len(jobs.queries) == 2 and summary.jobs == 2 and summary.incomplete
 
 
 def test_a_cos_error_on_the_first_read_is_an_error_reply() -> None:
-    store = FakeStore()
+    store = object_store()
     store.add()
     store.errors["get_tagging"] = CosError(500, "InternalError")
-    summary = reconcile(store, ListingJobs([[job("j1", "2024-11-25T10:00:00+0800")]]))
+    summary = reconcile(store, listing_jobs([[job("j1", "2024-11-25T10:00:00+0800")]]))
     assert summary.outcomes == {"error": 1} and summary.errors == 1
 
 

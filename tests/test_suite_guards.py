@@ -10,7 +10,7 @@ import pytest
 def test_non_loopback_connection_is_refused() -> None:
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     try:
-        with pytest.raises(OSError, match="non-loopback address '203.0.113.7'"):
+        with pytest.raises(OSError, match=r"non-loopback address '203\.0\.113\.7'"):
             sock.connect(("203.0.113.7", 9))  # TEST-NET-3: never routed
     finally:
         sock.close()

@@ -6,8 +6,7 @@ import base64
 import hashlib
 import hmac
 import json
-from collections.abc import Iterator, Sequence
-from dataclasses import replace
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 import pytest
@@ -15,10 +14,13 @@ import pytest
 from shared.config import UploadSettings, load_upload_settings
 from shared.decision_log import LOGGER_NAME, DecisionLog
 from shared.errors import CiError, CosError, CosNotFoundError, EventError, TransportError
-from shared.models import BucketPage, Job, JobsPage, ObjectHead, ObjectRef, TagSet
+from shared.invocation import invocation_deadline
+from shared.models import ObjectHead, ObjectRef, TagSet
 from shared.ports import MediaInfoJobRequest, MediaJobs, ObjectStore
-from shared.upload_service import TransientSubmitError, UploadService, invocation_deadline
+from shared.records import replace
+from shared.upload_service import TransientSubmitError, UploadService
 from tests.events import BUCKET, REGION, cos_event, cos_record, load_event
+from tests.fakes import FakeMediaJobs, FakeObjectStore
 from tests.upload_helpers import (
     BASE_ENVIRON,
     CALLBACK_BASE,
@@ -50,89 +52,26 @@ class Clock:
         return value
 
 
-class FakeStore:
-    """ObjectStore with per-key tags, heads and errors; records every call."""
-
-    def __init__(
-        self,
-        tags: dict[str, TagSet] | None = None,
-        heads: dict[str, ObjectHead] | None = None,
-        errors: dict[str, Exception] | None = None,
-    ) -> None:
-        self.tags = tags or {}
-        self.heads = heads or {}
-        self.errors = errors or {}
-        self.calls: list[tuple[str, ObjectRef, float | None]] = []
-
-    def head_object(self, obj: ObjectRef, *, deadline: float | None = None) -> ObjectHead:
-        self.calls.append(("head", obj, deadline))
-        if obj.key in self.errors:
-            raise self.errors[obj.key]
-        return self.heads[obj.key]
-
-    def get_object_tagging(self, obj: ObjectRef, *, deadline: float | None = None) -> TagSet:
-        self.calls.append(("get_tagging", obj, deadline))
-        if obj.key in self.errors:
-            raise self.errors[obj.key]
-        return self.tags.get(obj.key, ())
-
-    def put_object_tagging(
-        self, obj: ObjectRef, tags: TagSet, *, deadline: float | None = None
-    ) -> None:
-        raise AssertionError("the upload function never writes tags")
-
-    def list_objects(
-        self,
-        bucket: str,
-        region: str,
-        *,
-        prefix: str = "",
-        marker: str = "",
-        max_keys: int = 1000,
-        deadline: float | None = None,
-    ) -> BucketPage:
-        raise AssertionError("the upload function never lists")
+def upload_store(
+    tags: Mapping[str, TagSet] | None = None,
+    heads: Mapping[str, ObjectHead] | None = None,
+    errors: Mapping[str, Exception] | None = None,
+) -> FakeObjectStore:
+    """Per-key tags, heads and errors; a key never given reads as an untagged object."""
+    store = FakeObjectStore(
+        unknown_is_untagged=True, key_errors=errors, forbid=("put_tagging", "list")
+    )  # the upload function never writes tags nor lists
+    tags, heads = tags or {}, heads or {}
+    for key, head in heads.items():
+        store.add(key, head.etag, head.size, tags.get(key, ()))
+    for key in tags.keys() - heads.keys():
+        store.add(key, tags=tags[key])
+    return store
 
 
-class FakeJobs:
-    """MediaJobs that accepts every submission unless an error is set for the key."""
-
-    def __init__(self, errors: dict[str, Exception] | None = None) -> None:
-        self.errors = errors or {}
-        self.submitted: list[tuple[str, str, MediaInfoJobRequest, float | None]] = []
-
-    def submit_media_info_job(
-        self,
-        bucket: str,
-        region: str,
-        request: MediaInfoJobRequest,
-        *,
-        deadline: float | None = None,
-    ) -> Job:
-        self.submitted.append((bucket, region, request, deadline))
-        if request.object_key in self.errors:
-            raise self.errors[request.object_key]
-        return Job(job_id=f"j{len(self.submitted):031d}", state="Submitted")
-
-    def describe_job(
-        self, bucket: str, region: str, job_id: str, *, deadline: float | None = None
-    ) -> Job | None:
-        raise AssertionError("the upload function never describes jobs")
-
-    def list_jobs(
-        self,
-        bucket: str,
-        region: str,
-        *,
-        states: Sequence[str] = (),
-        start_creation_time: str | None = None,
-        end_creation_time: str | None = None,
-        size: int = 100,
-        next_token: str | None = None,
-        order_by_time: str = "Desc",
-        deadline: float | None = None,
-    ) -> JobsPage:
-        raise AssertionError("the upload function never lists jobs")
+def upload_jobs(errors: Mapping[str, Exception] | None = None) -> FakeMediaJobs:
+    """CI that accepts every submission unless an error is set for the key."""
+    return FakeMediaJobs(errors=errors, forbid=("describe", "list"))  # the upload only submits
 
 
 @pytest.fixture
@@ -160,8 +99,8 @@ def run(
 ) -> dict[str, Any]:
     service = UploadService(
         config or settings(),
-        store or FakeStore(),
-        jobs or FakeJobs(),
+        store or upload_store(),
+        jobs or upload_jobs(),
         DecisionLog("submit_on_upload", "req-1", secrets=[CALLBACK_SECRET]),
         clock=clock or Clock(),
     )
@@ -173,7 +112,7 @@ def decisions(lines: list[str]) -> list[dict[str, Any]]:
 
 
 def test_put_event_submits_one_job_with_the_contract_request(log_lines: list[str]) -> None:
-    store, jobs = FakeStore(), FakeJobs()
+    store, jobs = upload_store(), upload_jobs()
     summary = run(load_event("cos_put"), store=store, jobs=jobs, deadline=T0 + 7)
     assert summary == {
         "submitted": [{"key": DEMO_KEY, "job_id": "j" + "0" * 30 + "1"}],
@@ -205,7 +144,7 @@ def test_put_event_submits_one_job_with_the_contract_request(log_lines: list[str
 
 
 def test_settings_choose_level_and_format() -> None:
-    jobs = FakeJobs()
+    jobs = upload_jobs()
     config = settings(MEDIA_TAGGER_JOB_LEVEL="2", MEDIA_TAGGER_CALLBACK_FORMAT="XML")
     run(load_event("cos_put"), jobs=jobs, config=config)
     request = jobs.submitted[0][2]
@@ -213,7 +152,7 @@ def test_settings_choose_level_and_format() -> None:
 
 
 def test_callback_base_with_a_query_gets_an_ampersand() -> None:
-    jobs = FakeJobs()
+    jobs = upload_jobs()
     config = replace(settings(), callback_url=CALLBACK_BASE + "?env=prod")
     run(load_event("cos_put"), jobs=jobs, config=config)
     url = jobs.submitted[0][2].callback_url
@@ -222,8 +161,8 @@ def test_callback_base_with_a_query_gets_an_ampersand() -> None:
 
 def test_already_tagged_for_this_etag_submits_nothing(log_lines: list[str]) -> None:
     tags: TagSet = (("owner", "alice"), ("media:status", "ok"), ("media:etag", DEMO_ETAG))
-    jobs = FakeJobs()
-    summary = run(load_event("cos_put"), store=FakeStore({DEMO_KEY: tags}), jobs=jobs)
+    jobs = upload_jobs()
+    summary = run(load_event("cos_put"), store=upload_store({DEMO_KEY: tags}), jobs=jobs)
     assert summary == {
         "submitted": [],
         "skipped": [{"key": DEMO_KEY, "reason": "already-tagged"}],
@@ -235,8 +174,8 @@ def test_already_tagged_for_this_etag_submits_nothing(log_lines: list[str]) -> N
 
 def test_a_failed_result_for_this_etag_also_counts_as_done() -> None:
     tags: TagSet = (("media:status", "failed:ResourceNotSupported"), ("media:etag", DEMO_ETAG))
-    jobs = FakeJobs()
-    run(load_event("cos_put"), store=FakeStore({DEMO_KEY: tags}), jobs=jobs)
+    jobs = upload_jobs()
+    run(load_event("cos_put"), store=upload_store({DEMO_KEY: tags}), jobs=jobs)
     assert jobs.submitted == []
 
 
@@ -249,21 +188,21 @@ def test_a_failed_result_for_this_etag_also_counts_as_done() -> None:
     ],
 )
 def test_other_tags_do_not_stop_the_submission(tags: TagSet) -> None:
-    jobs = FakeJobs()
-    run(load_event("cos_put"), store=FakeStore({DEMO_KEY: tags}), jobs=jobs)
+    jobs = upload_jobs()
+    run(load_event("cos_put"), store=upload_store({DEMO_KEY: tags}), jobs=jobs)
     assert len(jobs.submitted) == 1
 
 
 def test_custom_tag_prefix_is_used_for_the_check() -> None:
     tags: TagSet = (("mi/status", "ok"), ("mi/etag", DEMO_ETAG))
-    jobs = FakeJobs()
+    jobs = upload_jobs()
     config = settings(MEDIA_TAGGER_TAG_PREFIX="mi/")
-    run(load_event("cos_put"), store=FakeStore({DEMO_KEY: tags}), jobs=jobs, config=config)
+    run(load_event("cos_put"), store=upload_store({DEMO_KEY: tags}), jobs=jobs, config=config)
     assert jobs.submitted == []
 
 
 def test_idempotency_check_off_reads_no_tags() -> None:
-    store, jobs = FakeStore(), FakeJobs()
+    store, jobs = upload_store(), upload_jobs()
     config = settings(MEDIA_TAGGER_IDEMPOTENCY_CHECK="false")
     run(load_event("cos_put"), store=store, jobs=jobs, config=config)
     assert store.calls == []
@@ -271,15 +210,15 @@ def test_idempotency_check_off_reads_no_tags() -> None:
 
 
 def test_missing_etag_is_read_with_head() -> None:
-    store = FakeStore(heads={DEMO_KEY: ObjectHead(etag="abcdef", size=99)})
-    jobs = FakeJobs()
+    store = upload_store(heads={DEMO_KEY: ObjectHead(etag="abcdef", size=99)})
+    jobs = upload_jobs()
     run(cos_event(cos_record(DEMO_KEY, etag=None)), store=store, jobs=jobs)
     assert [call[0] for call in store.calls] == ["head", "get_tagging"]
     assert jobs.submitted[0][2].user_data == "mt1;e=abcdef;s=99"
 
 
 def test_versioned_object() -> None:
-    store, jobs = FakeStore(), FakeJobs()
+    store, jobs = upload_store(), upload_jobs()
     run(cos_event(cos_record(DEMO_KEY, vid="MTg0NDUx")), store=store, jobs=jobs)
     assert store.calls[0][1] == ObjectRef(BUCKET, REGION, DEMO_KEY, "MTg0NDUx")
     assert jobs.submitted[0][2].user_data == f"mt1;e={DEMO_ETAG};s=2561690;v=MTg0NDUx"
@@ -296,7 +235,7 @@ def test_versioned_object() -> None:
 def test_filtered_records_cost_no_request(
     event_name: str, key: str, reason: str, log_lines: list[str]
 ) -> None:
-    store, jobs = FakeStore(), FakeJobs()
+    store, jobs = upload_store(), upload_jobs()
     summary = run(load_event(event_name), store=store, jobs=jobs)
     assert summary["skipped"] == [{"key": key, "reason": reason}]
     assert store.calls == []
@@ -306,20 +245,20 @@ def test_filtered_records_cost_no_request(
 
 
 def test_prefix_settings_are_applied() -> None:
-    jobs = FakeJobs()
+    jobs = upload_jobs()
     config = settings(MEDIA_TAGGER_INCLUDE_PREFIXES="audio/")
     summary = run(load_event("cos_put"), jobs=jobs, config=config)
     assert summary["skipped"] == [{"key": DEMO_KEY, "reason": "outside-include-prefixes"}]
 
 
 def test_object_deleted_since_upload_is_skipped() -> None:
-    store = FakeStore(errors={DEMO_KEY: CosNotFoundError(404, "NoSuchKey")})
+    store = upload_store(errors={DEMO_KEY: CosNotFoundError(404, "NoSuchKey")})
     summary = run(load_event("cos_put"), store=store)
     assert summary["skipped"] == [{"key": DEMO_KEY, "reason": "object-gone"}]
 
 
 def test_permanent_ci_error_is_reported_not_raised(log_lines: list[str]) -> None:
-    jobs = FakeJobs(errors={DEMO_KEY: CiError(403, "AccessDenied", "no ci:CreateMediaJobs")})
+    jobs = upload_jobs(errors={DEMO_KEY: CiError(403, "AccessDenied", "no ci:CreateMediaJobs")})
     summary = run(load_event("cos_put"), jobs=jobs)
     assert summary["failed"] == [{"key": DEMO_KEY, "code": "AccessDenied", "permanent": True}]
     assert len(jobs.submitted) == 1
@@ -328,15 +267,15 @@ def test_permanent_ci_error_is_reported_not_raised(log_lines: list[str]) -> None
 
 
 def test_permanent_cos_error_on_the_check_is_reported() -> None:
-    store = FakeStore(errors={DEMO_KEY: CosError(403, "AccessDenied")})
-    jobs = FakeJobs()
+    store = upload_store(errors={DEMO_KEY: CosError(403, "AccessDenied")})
+    jobs = upload_jobs()
     summary = run(load_event("cos_put"), store=store, jobs=jobs)
     assert summary["failed"] == [{"key": DEMO_KEY, "code": "AccessDenied", "permanent": True}]
     assert jobs.submitted == []
 
 
 def test_record_the_clients_refuse_is_a_permanent_failure() -> None:
-    jobs = FakeJobs(errors={DEMO_KEY: EventError("object key contains U+0001")})
+    jobs = upload_jobs(errors={DEMO_KEY: EventError("object key contains U+0001")})
     summary = run(load_event("cos_put"), jobs=jobs)
     assert summary["failed"] == [{"key": DEMO_KEY, "code": "InvalidRecord", "permanent": True}]
 
@@ -352,7 +291,7 @@ def test_record_the_clients_refuse_is_a_permanent_failure() -> None:
 def test_transient_failure_raises_after_every_record_was_tried(
     error: Exception, code: str, log_lines: list[str]
 ) -> None:
-    jobs = FakeJobs(errors={"videos/2024/11/big-lecture.mov": error})
+    jobs = upload_jobs(errors={"videos/2024/11/big-lecture.mov": error})
     with pytest.raises(TransientSubmitError) as caught:
         run(load_event("cos_multipart"), jobs=jobs)
     assert [item[2].object_key for item in jobs.submitted] == [
@@ -373,7 +312,7 @@ def test_transient_failure_raises_after_every_record_was_tried(
 
 
 def test_permanent_and_transient_together_raise_for_the_transient_only() -> None:
-    jobs = FakeJobs(
+    jobs = upload_jobs(
         errors={
             "videos/2024/11/big-lecture.mov": CiError(400, "InvalidArgument"),
             "audio/2024/11/podcast-ep12.m4a": CiError(500, "InternalError"),
@@ -385,7 +324,7 @@ def test_permanent_and_transient_together_raise_for_the_transient_only() -> None
 
 
 def test_a_broken_record_is_skipped_and_the_others_submitted(log_lines: list[str]) -> None:
-    jobs = FakeJobs()
+    jobs = upload_jobs()
     summary = run(load_event("cos_several_records_one_broken"), jobs=jobs)
     assert [s["key"] for s in summary["submitted"]] == ["videos/first.mp4", "audio/third.m4a"]
     (skipped,) = summary["skipped"]
@@ -402,7 +341,7 @@ def test_not_a_cos_event_is_logged_and_ignored(log_lines: list[str]) -> None:
 
 
 def test_no_record_is_started_after_the_deadline() -> None:
-    jobs, store = FakeJobs(), FakeStore()
+    jobs, store = upload_jobs(), upload_store()
     with pytest.raises(TransientSubmitError) as caught:
         run(load_event("cos_multipart"), jobs=jobs, store=store, deadline=T0 - 1)
     assert jobs.submitted == []
@@ -411,7 +350,7 @@ def test_no_record_is_started_after_the_deadline() -> None:
 
 
 def test_time_runs_out_between_records() -> None:
-    jobs = FakeJobs()
+    jobs = upload_jobs()
     clock = Clock(step=1.0)  # every reading advances one second
     with pytest.raises(TransientSubmitError) as caught:
         run(load_event("cos_multipart"), jobs=jobs, clock=clock, deadline=T0 + 3)

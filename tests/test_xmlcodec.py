@@ -453,3 +453,22 @@ def test_every_parser_refuses_deep_nesting(parser: Callable[[bytes], object]) ->
 def test_error_body_parser_refuses_attacks_quietly(fixture: str) -> None:
     assert xmlcodec.parse_error_body(load_fixture(fixture)) is None
     assert xmlcodec.parse_error_body(nested(100_000)) is None
+
+
+def test_the_refused_characters_are_exactly_those_xml_1_0_cannot_carry() -> None:
+    from shared.xml_requests import _NOT_XML_CHAR
+
+    def allowed_by_the_spec(code: int) -> bool:  # XML 1.0 production [2] Char
+        return (
+            code in (0x9, 0xA, 0xD)
+            or 0x20 <= code <= 0xD7FF
+            or 0xE000 <= code <= 0xFFFD
+            or 0x10000 <= code <= 0x10FFFF
+        )
+
+    wrong = [
+        code
+        for code in range(0x110000)
+        if (_NOT_XML_CHAR.search(chr(code)) is None) != allowed_by_the_spec(code)
+    ]
+    assert wrong == []
