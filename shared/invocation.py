@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, NamedTuple, Protocol, TypeVar
+from typing import TYPE_CHECKING
 
 from shared.ci import CiClient
 from shared.cos import CosClient
@@ -23,36 +23,29 @@ from shared.endpoints import Endpoint
 from shared.errors import ConfigError
 from shared.transport import Transport
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # annotations only: nothing below is built at import time
+    from typing import Protocol, TypeVar
+
     import requests
     from tencentcloud.common.credential import Credential
+
+    class FunctionSettings(Protocol):
+        """What every function's settings carry for the transport and the log."""
+
+        @property
+        def endpoint_url(self) -> str | None: ...
+
+        @property
+        def max_attempts(self) -> int: ...
+
+        @property
+        def log_level(self) -> str: ...
+
+    _Settings = TypeVar("_Settings", bound=FunctionSettings)
 
 # The asynchronous functions (upload, reconcile) stop retrying max(1.5 s, 10 %) before the limit.
 ASYNC_MARGIN_S = 1.5
 ASYNC_MARGIN_FRACTION = 0.1
-
-
-class FunctionSettings(Protocol):
-    """What every function's settings carry for the transport and the log."""
-
-    @property
-    def endpoint_url(self) -> str | None: ...
-
-    @property
-    def max_attempts(self) -> int: ...
-
-    @property
-    def log_level(self) -> str: ...
-
-
-_Settings = TypeVar("_Settings", bound=FunctionSettings)
-
-
-class RemoteClients(NamedTuple):
-    """The COS and CI clients of one invocation, over one ``Transport``."""
-
-    store: CosClient
-    jobs: CiClient
 
 
 def context_request_id(context: object) -> str | None:
@@ -105,8 +98,8 @@ def remote_clients(
     clock: Callable[[], float] = time.time,
     sleep: Callable[[float], None] = time.sleep,
     session: requests.Session | None = None,
-) -> RemoteClients:
-    """COS and CI clients sharing one transport built from the settings."""
+) -> tuple[CosClient, CiClient]:
+    """(store, jobs): the COS and CI clients of one invocation, sharing one ``Transport``."""
     transport = Transport(
         credentials,
         endpoint=Endpoint(settings.endpoint_url),
@@ -115,7 +108,7 @@ def remote_clients(
         sleep=sleep,
         max_attempts=settings.max_attempts,
     )
-    return RemoteClients(CosClient(transport), CiClient(transport))
+    return CosClient(transport), CiClient(transport)
 
 
 def load_function_settings(

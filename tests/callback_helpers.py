@@ -1,8 +1,7 @@
-"""Builders and typed fakes for the callback tests (service and handler).
+"""Builders and constants for the callback tests (service, handler, reconcile).
 
-Fakes implement ``shared.ports.ObjectStore`` / ``MediaJobs`` and are checked against them by mypy
-(``store: ObjectStore = FakeStore()``). Tokens are computed here from the published contract
-(HMAC-SHA256 over "media-tagger/v1\\n" + bucket + "\\n" + key), independently of the code.
+The typed fakes of the ports live in ``tests.fakes``. Tokens are computed here from the published
+contract (HMAC-SHA256 over "media-tagger/v1\\n" + bucket + "\\n" + key), independently of the code.
 """
 
 from __future__ import annotations
@@ -13,13 +12,12 @@ import hashlib
 import hmac
 import json
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
-from shared.errors import CosNotFoundError
 from shared.mediainfo import job_from_tree
-from shared.models import BucketPage, Job, JobsPage, ObjectHead, ObjectRef, TagSet
-from shared.ports import MediaInfoJobRequest
+from shared.models import Job
 
 SECRET = "s3cr3t-callback-key-0123456789abcdefXYZ"
 BUCKET = "media-uploads-1250000000"
@@ -112,107 +110,6 @@ def job_from_detail(**detail: Any) -> Job:
     return job_from_tree(jobs_detail(**detail))
 
 
-class FakeJobs:
-    """MediaJobs: answers describe_job from a dict; records calls."""
-
-    def __init__(self, jobs: dict[str, Job | BaseException] | None = None) -> None:
-        self.jobs = jobs or {}
-        self.calls: list[tuple[str, str, str]] = []
-        self.before_read: Callable[[], object] = lambda: None
-
-    def submit_media_info_job(
-        self,
-        bucket: str,
-        region: str,
-        request: MediaInfoJobRequest,
-        *,
-        deadline: float | None = None,
-    ) -> Job:
-        raise AssertionError("the callback never submits jobs")
-
-    def describe_job(
-        self, bucket: str, region: str, job_id: str, *, deadline: float | None = None
-    ) -> Job | None:
-        self.calls.append((bucket, region, job_id))
-        self.before_read()
-        found = self.jobs.get(job_id)
-        if isinstance(found, BaseException):
-            raise found
-        return found
-
-    def list_jobs(
-        self,
-        bucket: str,
-        region: str,
-        *,
-        states: Sequence[str] = (),
-        start_creation_time: str | None = None,
-        end_creation_time: str | None = None,
-        size: int = 100,
-        next_token: str | None = None,
-        order_by_time: str = "Desc",
-        deadline: float | None = None,
-    ) -> JobsPage:
-        raise AssertionError("the callback never lists jobs")
-
-
-class FakeStore:
-    """ObjectStore over one dict of objects: key -> (head, tags). Records every call."""
-
-    def __init__(self) -> None:
-        self.objects: dict[tuple[str, str | None], tuple[ObjectHead, TagSet]] = {}
-        self.calls: list[tuple[str, ObjectRef]] = []
-        self.puts: list[tuple[ObjectRef, TagSet]] = []
-        self.errors: dict[str, BaseException] = {}
-        self.before_read: Callable[[], object] = lambda: None
-
-    def add(
-        self,
-        key: str = KEY,
-        etag: str = ETAG,
-        size: int = SIZE,
-        tags: TagSet = (),
-        version: str | None = None,
-    ) -> None:
-        self.objects[(key, version)] = (ObjectHead(etag=etag, size=size, version_id=version), tags)
-
-    def _lookup(self, operation: str, obj: ObjectRef) -> tuple[ObjectHead, TagSet]:
-        self.calls.append((operation, obj))
-        if operation in self.errors:
-            raise self.errors[operation]
-        found = self.objects.get((obj.key, obj.version_id))
-        if found is None:
-            raise CosNotFoundError(404, "NoSuchKey", "gone")
-        return found
-
-    def head_object(self, obj: ObjectRef, *, deadline: float | None = None) -> ObjectHead:
-        self.before_read()
-        return self._lookup("head", obj)[0]
-
-    def get_object_tagging(self, obj: ObjectRef, *, deadline: float | None = None) -> TagSet:
-        self.before_read()
-        return self._lookup("get_tagging", obj)[1]
-
-    def put_object_tagging(
-        self, obj: ObjectRef, tags: TagSet, *, deadline: float | None = None
-    ) -> None:
-        head, _ = self._lookup("put_tagging", obj)
-        self.puts.append((obj, tags))
-        self.objects[(obj.key, obj.version_id)] = (head, tags)
-
-    def list_objects(
-        self,
-        bucket: str,
-        region: str,
-        *,
-        prefix: str = "",
-        marker: str = "",
-        max_keys: int = 1000,
-        deadline: float | None = None,
-    ) -> BucketPage:
-        raise AssertionError("the callback never lists objects")
-
-
 class LineCollector(logging.Handler):
     """Keeps every formatted log line (decision lines are JSON)."""
 
@@ -225,3 +122,15 @@ class LineCollector(logging.Handler):
 
     def decisions(self) -> list[dict[str, Any]]:
         return [json.loads(line) for line in self.lines if line.startswith("{")]
+
+
+@contextmanager
+def collected_lines(logger_name: str) -> Iterator[LineCollector]:
+    """Every line logged to ``logger_name`` (DEBUG and up, not propagated) while inside."""
+    collector = LineCollector()
+    logger = logging.getLogger(logger_name)
+    logger.setLevel(logging.DEBUG)
+    logger.propagate = False
+    logger.addHandler(collector)
+    yield collector
+    logger.removeHandler(collector)

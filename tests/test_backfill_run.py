@@ -26,7 +26,7 @@ from shared.progress import Progress
 from shared.rate_limit import RateLimitedJobs, TokenBucket
 from shared.records import replace
 from shared.upload_service import Failed, Skipped, Submitted, UploadService
-from tests.callback_helpers import LineCollector
+from tests.callback_helpers import LineCollector, collected_lines
 from tests.fakes import FakeMediaJobs, FakeObjectStore
 from tests.upload_helpers import BASE_ENVIRON
 
@@ -58,13 +58,8 @@ def backfill_jobs() -> FakeMediaJobs:
 
 @pytest.fixture
 def lines() -> Iterator[LineCollector]:
-    collector = LineCollector()
-    logger = logging.getLogger("tests.backfill")
-    logger.setLevel(logging.DEBUG)
-    logger.propagate = False
-    logger.addHandler(collector)
-    yield collector
-    logger.removeHandler(collector)
+    with collected_lines("tests.backfill") as collector:
+        yield collector
 
 
 def make_backfill(

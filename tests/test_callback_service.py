@@ -29,35 +29,30 @@ from tests.callback_helpers import (
     REGION,
     SECRET,
     SIZE,
-    FakeJobs,
-    FakeStore,
     LineCollector,
     callback_json,
+    collected_lines,
     job_from_detail,
     token_for,
 )
+from tests.fakes import FakeMediaJobs, FakeObjectStore
 
 TOKEN = token_for(BUCKET, KEY)
 
 
 @pytest.fixture
 def lines() -> Iterator[LineCollector]:
-    collector = LineCollector()
-    logger = logging.getLogger("tests.callback_service")
-    logger.setLevel(logging.DEBUG)
-    logger.propagate = False
-    logger.addHandler(collector)
-    yield collector
-    logger.removeHandler(collector)
+    with collected_lines("tests.callback_service") as collector:
+        yield collector
 
 
 class World:
     """One object in the store, one job in CI, and a service wired to them."""
 
     def __init__(self, lines: LineCollector, environ: dict[str, str] | None = None) -> None:
-        self.store = FakeStore()
+        self.store = FakeObjectStore(forbid=("list",))  # the callback never lists
         self.store.add()
-        self.jobs = FakeJobs({JOB_ID: job_from_detail()})
+        self.jobs = FakeMediaJobs({JOB_ID: job_from_detail()}, forbid=("submit", "list"))
         self.settings = load_callback_settings({**ENVIRON, **(environ or {})})
         self.lines = lines
 
@@ -78,7 +73,7 @@ class World:
 
     @property
     def remote_calls(self) -> int:
-        return len(self.store.calls) + len(self.jobs.calls)
+        return len(self.store.calls) + len(self.jobs.described)
 
 
 _POOL = ThreadPoolExecutor(3)
@@ -99,7 +94,7 @@ def test_success_writes_media_tags_from_get_jobs(world: World) -> None:
     assert (reply.status, reply.outcome, reply.reason) == (200, "tagged", "ok")
     assert written(world) == EXPECTED_OK_TAGS
     assert reply.tags_written == len(EXPECTED_OK_TAGS)
-    assert world.jobs.calls == [(BUCKET, REGION, JOB_ID)]
+    assert world.jobs.described == [(BUCKET, REGION, JOB_ID)]
     assert reply.summary() == {
         "outcome": "tagged",
         "reason": "ok",
@@ -244,7 +239,7 @@ def test_versioned_object_is_read_and_tagged_at_its_version(world: World) -> Non
     assert reply.outcome == "tagged"
     target = ObjectRef(BUCKET, REGION, KEY, "MTg0NDUx")
     assert world.store.puts == [(target, EXPECTED_OK_TAGS)]
-    assert {obj for _, obj in world.store.calls} == {target}
+    assert {obj for _, obj, _ in world.store.calls} == {target}
 
 
 def test_body_naming_another_version_than_the_job_is_forbidden(world: World) -> None:

@@ -23,6 +23,7 @@ from tests.callback_helpers import (
     REGION,
     SIZE,
     LineCollector,
+    collected_lines,
     job_from_detail,
 )
 from tests.fakes import FakeMediaJobs, FakeObjectStore
@@ -46,13 +47,8 @@ def object_store() -> FakeObjectStore:
 
 @pytest.fixture
 def lines() -> Iterator[LineCollector]:
-    collector = LineCollector()
-    logger = logging.getLogger("tests.reconcile")
-    logger.setLevel(logging.DEBUG)
-    logger.propagate = False
-    logger.addHandler(collector)
-    yield collector
-    logger.removeHandler(collector)
+    with collected_lines("tests.reconcile") as collector:
+        yield collector
 
 
 def reconcile(

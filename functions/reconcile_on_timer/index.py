@@ -11,7 +11,6 @@ is built at import time; imports are absolute ``shared.*`` so this works from th
 
 from __future__ import annotations
 
-import logging
 import os
 import time
 from collections.abc import Callable, Mapping
@@ -20,13 +19,18 @@ from typing import Any
 import requests
 
 from shared.config import RECONCILE_BUCKETS, RECONCILE_REGION
-from shared.credentials import SECRET_KEY_VARIABLE, SESSION_TOKEN_VARIABLE, credential_from_environ
-from shared.decision_log import DecisionLog, configure_logging
+from shared.decision_log import DecisionLog
 from shared.errors import ConfigError, MediaTaggerError
+from shared.invocation import (
+    context_request_id,
+    context_time_limit_ms,
+    invocation_deadline,
+    load_function_settings,
+    platform_secrets,
+)
 from shared.ops_api import run_reconcile
 from shared.reconcile import ReconcileWindow
 from shared.reconcile_config import ReconcileSettings, load_reconcile_settings
-from shared.upload_service import invocation_deadline
 
 FUNCTION_NAME = "reconcile_on_timer"
 
@@ -37,23 +41,13 @@ class ReconcileIncompleteError(MediaTaggerError):
     retryable = True
 
 
-def _context_value(context: object, name: str) -> object:
-    return context.get(name) if isinstance(context, Mapping) else None
-
-
-def _load_settings(env: Mapping[str, str], log: DecisionLog) -> ReconcileSettings:
-    try:
-        settings = load_reconcile_settings(env)
-        if not settings.buckets:
-            raise ConfigError(RECONCILE_BUCKETS, "missing (comma list of <name>-<appid>)")
-        if settings.region is None:
-            raise ConfigError(RECONCILE_REGION, "missing (and TENCENTCLOUD_REGION is not set)")
-        credential_from_environ(env)  # fail fast when the role is missing
-    except ConfigError as exc:
-        configure_logging()
-        log.decision("config-error", reason=str(exc), level=logging.ERROR)
-        raise
-    configure_logging(settings.log_level)
+def _timer_settings(env: Mapping[str, str]) -> ReconcileSettings:
+    """The reconcile settings, with the buckets and region the timer needs."""
+    settings = load_reconcile_settings(env)
+    if not settings.buckets:
+        raise ConfigError(RECONCILE_BUCKETS, "missing (comma list of <name>-<appid>)")
+    if settings.region is None:
+        raise ConfigError(RECONCILE_REGION, "missing (and TENCENTCLOUD_REGION is not set)")
     return settings
 
 
@@ -68,12 +62,8 @@ def handle(
     """One timer tick with its collaborators injectable (tests pass them)."""
     started = clock()
     env = os.environ if environ is None else environ
-    request_id = _context_value(context, "request_id")
-    secrets = (env.get(SECRET_KEY_VARIABLE), env.get(SESSION_TOKEN_VARIABLE))
-    log = DecisionLog(
-        FUNCTION_NAME, request_id if isinstance(request_id, str) else None, secrets=secrets
-    )
-    settings = _load_settings(env, log)
+    log = DecisionLog(FUNCTION_NAME, context_request_id(context), secrets=platform_secrets(env))
+    settings = load_function_settings(_timer_settings, env, log)
     window = ReconcileWindow.ending_at(started, settings.window_s, settings.settle_s)
     summary = run_reconcile(
         settings.buckets,
@@ -81,7 +71,7 @@ def handle(
         since=window.start,
         until=window.end,
         environ=env,
-        deadline=invocation_deadline(started, _context_value(context, "time_limit_in_ms")),
+        deadline=invocation_deadline(started, context_time_limit_ms(context)),
         clock=clock,
         session=session,
         log=log,

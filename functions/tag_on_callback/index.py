@@ -18,38 +18,27 @@ from concurrent.futures import Executor
 from typing import Any
 
 import requests
-from tencentcloud.common.credential import Credential
 
 from shared.callback_reply import CallbackReply, error_reply
 from shared.callback_service import CallbackService
 from shared.callback_token import TOKEN_PARAMETER
-from shared.ci import CiClient
-from shared.config import CallbackSettings, load_callback_settings
-from shared.cos import CosClient
-from shared.credentials import SECRET_KEY_VARIABLE, SESSION_TOKEN_VARIABLE, credential_from_environ
+from shared.config import load_callback_settings
+from shared.credentials import credential_from_environ
 from shared.decision_log import DecisionLog, configure_logging
-from shared.endpoints import Endpoint
 from shared.errors import ConfigError, MediaTaggerError
 from shared.http_event import parse_http_event
-from shared.transport import Transport
+from shared.invocation import (
+    context_request_id,
+    context_time_limit_ms,
+    invocation_deadline,
+    platform_secrets,
+    remote_clients,
+)
 
 FUNCTION_NAME = "tag_on_callback"
 JSON_HEADERS = {"Content-Type": "application/json"}
 # Retries stop this long before the platform's time limit, so the reply is always sent.
 DEADLINE_MARGIN_S = 1.0
-
-
-def _request_id(context: object) -> str | None:
-    value = context.get("request_id") if isinstance(context, Mapping) else None
-    return value if isinstance(value, str) else None
-
-
-def _deadline(started: float, context: object) -> float | None:
-    limit = context.get("time_limit_in_ms") if isinstance(context, Mapping) else None
-    if isinstance(limit, bool) or not isinstance(limit, (int, float)) or limit <= 0:
-        return None
-    limit_s = limit / 1000
-    return started + limit_s - min(DEADLINE_MARGIN_S, limit_s / 2)
 
 
 def http_response(reply: CallbackReply) -> dict[str, Any]:
@@ -71,36 +60,6 @@ def _early_reply(
     return http_response(reply)
 
 
-def _service(
-    settings: CallbackSettings,
-    credential: Credential,
-    log: DecisionLog,
-    *,
-    clock: Callable[[], float],
-    sleep: Callable[[float], None],
-    session: requests.Session | None,
-    deadline: float | None,
-    executor: Executor | None,
-) -> CallbackService:
-    transport = Transport(
-        lambda: credential,  # read from the environment once per invocation
-        endpoint=Endpoint(settings.endpoint_url),
-        session=session,
-        clock=clock,
-        sleep=sleep,
-        max_attempts=settings.max_attempts,
-    )
-    return CallbackService(
-        settings,
-        CosClient(transport),
-        CiClient(transport),
-        log,
-        clock=clock,
-        deadline=deadline,
-        executor=executor,
-    )
-
-
 def handle(
     event: Any,
     context: Any,
@@ -114,8 +73,7 @@ def handle(
     """One invocation with its collaborators injectable (tests pass them)."""
     started = clock()
     env = os.environ if environ is None else environ
-    secrets = (env.get(SECRET_KEY_VARIABLE), env.get(SESSION_TOKEN_VARIABLE))
-    log = DecisionLog(FUNCTION_NAME, _request_id(context), secrets=secrets)
+    log = DecisionLog(FUNCTION_NAME, context_request_id(context), secrets=platform_secrets(env))
     try:
         settings = load_callback_settings(env)
     except ConfigError as exc:
@@ -129,15 +87,18 @@ def handle(
         credential = credential_from_environ(env)
     except MediaTaggerError as exc:
         return _early_reply(exc, log, started, clock)
-    service = _service(
+    store, jobs = remote_clients(
         settings,
-        credential,
-        log,
+        lambda: credential,  # read from the environment once per invocation
         clock=clock,
         sleep=sleep,
         session=session,
-        deadline=_deadline(started, context),
-        executor=executor,
+    )
+    deadline = invocation_deadline(
+        started, context_time_limit_ms(context), margin_s=DEADLINE_MARGIN_S, margin_fraction=0.0
+    )
+    service = CallbackService(
+        settings, store, jobs, log, clock=clock, deadline=deadline, executor=executor
     )
     return http_response(service.handle(request))
 
@@ -147,6 +108,6 @@ def main_handler(event: dict[str, Any], context: dict[str, Any]) -> dict[str, An
     try:
         return handle(event, context)
     except Exception as exc:  # a bug: answer 500 without echoing anything from the request
-        log = DecisionLog(FUNCTION_NAME, _request_id(context))
+        log = DecisionLog(FUNCTION_NAME, context_request_id(context))
         log.decision("error", reason="internal", detail=type(exc).__name__, level=logging.ERROR)
         return http_response(CallbackReply(500, "error", "internal"))
