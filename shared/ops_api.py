@@ -16,15 +16,15 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 import requests
-from tencentcloud.common.credential import Credential
 
 from shared.backfill import Backfill, BackfillResult, BackfillTarget
 from shared.ci import CiClient
 from shared.config import load_upload_settings
 from shared.cos import CosClient
-from shared.credentials import SECRET_KEY_VARIABLE, SESSION_TOKEN_VARIABLE, credential_from_environ
+from shared.credentials import credential_from_environ
 from shared.decision_log import DecisionLog
 from shared.endpoints import Endpoint
+from shared.invocation import environ_credentials, platform_secrets
 from shared.progress import Progress
 from shared.rate_limit import RateLimitedJobs, TokenBucket
 from shared.reconcile import Reconciler, ReconcileSummary, ReconcileWindow
@@ -49,18 +49,17 @@ def _transport(
     session: requests.Session | None,
 ) -> Transport:
     credential_from_environ(environ)  # fail fast (ConfigError naming the variable)
-
-    def credentials() -> Credential:
-        return credential_from_environ(environ)  # per attempt: role keys rotate
-
     return Transport(
-        credentials, endpoint=Endpoint(endpoint_url), session=session, max_attempts=max_attempts
+        environ_credentials(environ),  # read per request: role keys rotate
+        endpoint=Endpoint(endpoint_url),
+        session=session,
+        max_attempts=max_attempts,
     )
 
 
 def operator_log(fn: str, environ: Mapping[str, str], *secrets: str | None) -> DecisionLog:
     """A decision log for one run: request_id is a fresh run id; known secrets are scrubbed."""
-    known = (environ.get(SECRET_KEY_VARIABLE), environ.get(SESSION_TOKEN_VARIABLE), *secrets)
+    known = (*platform_secrets(environ), *secrets)
     return DecisionLog(fn, f"{fn}-{uuid.uuid4().hex[:12]}", secrets=known)
 
 
