@@ -29,14 +29,14 @@ from urllib.parse import urlsplit
 from tencentcloud.common.credential import Credential
 
 from emulator import EmulatorCredentials, ObjectCreated
-from emulator.function_url import build_url_event
-from emulator.scf import FunctionIdentity, build_context, build_cos_event
-from shared.callback_token import callback_url_for
-from shared.ci import CiClient
-from shared.endpoints import Endpoint, cos_host
+from emulator.scf.events import FunctionIdentity, build_context, build_cos_event
+from emulator.scf.function_url import build_url_event
+from shared.contract.callback_token import callback_url_for
+from shared.contract.userdata import encode_user_data
 from shared.ports import MediaInfoJobRequest
-from shared.transport import Transport
-from shared.userdata import encode_user_data
+from shared.tencent.ci_client import CiClient
+from shared.tencent.endpoints import Endpoint, cos_host
+from shared.tencent.transport import Transport
 
 ROOT = Path(__file__).resolve().parent.parent
 BUCKET = "bench-1250000000"

@@ -36,10 +36,13 @@ LAYERS = (
     ("http.client (incl. header parsing)", ("http/client.py",)),
     ("header parsing (email.parser)", ("email/",)),
     ("socket send/recv", ("socket.py",)),
-    ("signing", ("shared/signing.py", "qcloud_cos/cos_auth.py")),
-    ("XML build/parse", ("shared/xmlcodec.py", "xmltodict.py", "qcloud_cos/cos_comm.py", "xml/")),
+    ("signing", ("shared/tencent/signing.py", "qcloud_cos/cos_auth.py")),
+    (
+        "XML build/parse",
+        ("shared/tencent/xml_answers.py", "xmltodict.py", "qcloud_cos/cos_comm.py", "xml/"),
+    ),
     ("logging", ("logging/", "shared/decision_log.py")),
-    ("settings from environ", ("shared/config.py",)),
+    ("settings from environ", ("shared/settings/functions.py",)),
 )
 # Counted on the innermost frame only: every frame of a pool thread sits below concurrent/.
 THREAD_LAYER = ("thread hand-off (innermost frame)", ("threading.py", "concurrent/", "queue.py"))

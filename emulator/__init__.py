@@ -9,7 +9,7 @@ announces). Nothing here may talk to a real cloud endpoint.
 from __future__ import annotations
 
 from emulator.auth import EmulatorCredentials
-from emulator.cos_api import ObjectCreated
+from emulator.cos.api import ObjectCreated
 from emulator.faults import Faults
 from emulator.server import EmulatorServer
 

@@ -25,9 +25,9 @@ from typing import Any, Callable, Union
 
 from emulator.auth import EmulatorCredentials
 from emulator.faults import Faults
-from emulator.function_url import FunctionUrlServer
-from emulator.scf import FunctionIdentity
-from emulator.scf_invoker import AsyncInvoker, Handler
+from emulator.scf.events import FunctionIdentity
+from emulator.scf.function_url import FunctionUrlServer
+from emulator.scf.invoker import AsyncInvoker, Handler
 from emulator.server import EmulatorServer
 
 DEFAULT_UPLOAD_HANDLER = "functions.submit_on_upload.index:main_handler"

@@ -2,7 +2,7 @@
 
 The Authorization header is parsed, the key time window checked against the emulator's clock,
 the security token compared when the configured credentials are temporary, and the signature
-recomputed with ``shared.signing.authorization`` over exactly the headers named in
+recomputed with ``shared.tencent.signing.authorization`` over exactly the headers named in
 q-header-list and the parameters named in q-url-param-list. Failures are ``AuthFailure`` values
 that the server renders in the COS or CI error flavour. Never log a secret, a token, an
 Authorization header or a signature from here.
@@ -14,7 +14,7 @@ import hmac
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from shared.signing import authorization, sign_encode
+from shared.tencent.signing import authorization, sign_encode
 
 REQUIRED_FIELDS = (
     "q-sign-algorithm",

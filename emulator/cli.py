@@ -3,7 +3,7 @@
 ``serve`` runs COS + CI + both functions in the foreground on loopback and prints how to point
 cos-python-sdk-v5 and coscli at it; ``demo`` uploads one file and prints its tags (emulator.demo);
 ``soak`` runs many parallel uploads with and without faults and checks every object
-(emulator.soak). Bad options exit with status 2 and argparse's message; runtime failures exit 1
+(emulator.soak.run). Bad options exit with status 2 and argparse's message; runtime failures exit 1
 with a one-line reason. This module parses arguments and prints; the work is elsewhere.
 """
 
@@ -84,7 +84,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     demo.add_argument("--format", choices=("JSON", "XML"), default="JSON", help="callback format")
     demo.add_argument("--timeout", type=positive_seconds, default=60.0, help="seconds (60)")
-    from emulator.soak_cli import add_soak_parser  # noqa: PLC0415 -- it imports this module
+    from emulator.soak.cli import add_soak_parser  # noqa: PLC0415 -- it imports this module
 
     add_soak_parser(commands)
     return parser
@@ -214,7 +214,7 @@ def main(
     if args.command == "serve":
         return run_serve(args, out, err)
     if args.command == "soak":
-        from emulator.soak_cli import run_soak_command  # noqa: PLC0415
+        from emulator.soak.cli import run_soak_command  # noqa: PLC0415
 
         return run_soak_command(args, out, err)
     return run_demo_command(args, out, err)

@@ -20,13 +20,13 @@ from pathlib import Path
 from typing import Callable, Protocol, TextIO
 
 from emulator.app import Emulator
-from shared.ci import CiClient
-from shared.cos import CosClient
-from shared.credentials import credential_from_environ
-from shared.endpoints import Endpoint, cos_host
 from shared.errors import MediaTaggerError
 from shared.models import ObjectRef, TagSet
-from shared.transport import Transport
+from shared.tencent.ci_client import CiClient
+from shared.tencent.cos_client import CosClient
+from shared.tencent.credentials import credential_from_environ
+from shared.tencent.endpoints import Endpoint, cos_host
+from shared.tencent.transport import Transport
 
 DEMO_BUCKET = "demo-1250000000"
 DEMO_REGION = "ap-guangzhou"

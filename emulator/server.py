@@ -21,15 +21,15 @@ from typing import Any
 
 from emulator.admin import AdminApi
 from emulator.auth import EmulatorCredentials
-from emulator.callbacks import Callback, CallbackDispatcher
-from emulator.ci_api import CiApi
-from emulator.ci_jobs import JobRecord, JobRunner, JobStore, job_detail_nodes
-from emulator.cos_api import CosApi, ObjectCreated
+from emulator.ci.api import CiApi
+from emulator.ci.callbacks import Callback, CallbackDispatcher
+from emulator.ci.jobs import JobRecord, JobRunner, JobStore, job_detail_nodes
+from emulator.ci.probe import find_ffprobe
+from emulator.cos.api import CosApi, ObjectCreated
+from emulator.cos.store import ObjectStore
 from emulator.faults import Faults
 from emulator.http_handler import EmulatorRequestHandler
-from emulator.probe import find_ffprobe
 from emulator.routing import Router
-from emulator.store import ObjectStore
 
 LOG = logging.getLogger(__name__)
 LOOPBACK_BIND_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})

@@ -3,7 +3,7 @@
 Replies are described as ordered trees: a list of ``(name, value)`` nodes where a value is text,
 ``None`` (an empty element such as ``<Message/>``) or a list of child nodes; repeating a name
 repeats the element. ElementTree is used here for BUILDING only; request bodies are parsed
-through ``shared.xmlcodec``. This module does no I/O.
+through ``shared.tencent.xml_answers``. This module does no I/O.
 """
 
 from __future__ import annotations

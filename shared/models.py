@@ -1,7 +1,7 @@
 """Typed values passed between the edges and the core: objects, jobs, media info, tags.
 
-Frozen dataclasses only; no I/O, no parsing (parsers live in ``shared.xmlcodec`` and
-``shared.mediainfo``). Values are already typed: durations in seconds, bitrates in kbps,
+Frozen dataclasses only; no I/O, no parsing (parsers live in ``shared.tencent.xml_answers`` and
+``shared.media.mediainfo``). Values are already typed: durations in seconds, bitrates in kbps,
 sizes in bytes, rotation in degrees. ``None`` means "not reported".
 """
 

@@ -1,8 +1,9 @@
 """The small interfaces the use cases are written against (STYLE.md: service -> Protocols).
 
-``shared.cos.CosClient`` and ``shared.ci.CiClient`` implement them over HTTP; tests may implement
-them with fakes, and mypy checks those fakes against these Protocols. Nothing here does I/O.
-``deadline`` is an absolute time on the transport's clock (seconds) after which no retry starts.
+``shared.tencent.cos_client.CosClient`` and ``shared.tencent.ci_client.CiClient`` implement them
+over HTTP; tests may implement them with fakes, and mypy checks those fakes against these Protocols.
+Nothing here does I/O. ``deadline`` is an absolute time on the transport's clock (seconds) after
+which no retry starts.
 """
 
 from __future__ import annotations

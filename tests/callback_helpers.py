@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from shared.mediainfo import job_from_tree
+from shared.media.mediainfo import job_from_tree
 from shared.models import Job
 
 SECRET = "s3cr3t-callback-key-0123456789abcdefXYZ"

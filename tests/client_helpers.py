@@ -18,8 +18,8 @@ import responses
 from responses import matchers, registries
 from tencentcloud.common.credential import Credential
 
-from shared.endpoints import Endpoint
-from shared.transport import USER_AGENT, Transport
+from shared.tencent.endpoints import Endpoint
+from shared.tencent.transport import USER_AGENT, Transport
 
 FIXTURES = Path(__file__).parent / "fixtures"
 BUCKET = "examplebucket-1250000000"

@@ -26,8 +26,8 @@ from qcloud_cos import CosConfig, CosS3Client  # noqa: TID251 -- test-only oracl
 from qcloud_cos.cos_exception import CosServiceError  # noqa: TID251 -- test-only oracle
 
 from emulator.app import Emulator
-from emulator.function_url import UrlInvocation
-from emulator.scf_invoker import Invocation
+from emulator.scf.function_url import UrlInvocation
+from emulator.scf.invoker import Invocation
 
 REGION = "ap-guangzhou"
 BUCKET = "e2e-1250000000"

@@ -1,8 +1,8 @@
 """Helpers for the emulator's own tests: a signing raw client, a started server, media samples,
 and a tiny loopback receiver for CI callbacks.
 
-``SignedClient`` signs with ``shared.signing.authorization`` (the project's pure signer) and can
-break a request on purpose (other key, old key time, a header changed after signing, no token).
+``SignedClient`` signs with ``shared.tencent.signing.authorization`` (the project's pure signer) and
+can break a request on purpose (other key, old key time, a header changed after signing, no token).
 """
 
 from __future__ import annotations
@@ -23,8 +23,8 @@ import pytest
 import requests
 
 from emulator import EmulatorCredentials, EmulatorServer, ObjectCreated
-from shared.endpoints import sign_path, wire_path
-from shared.signing import authorization
+from shared.tencent.endpoints import sign_path, wire_path
+from shared.tencent.signing import authorization
 
 REGION = "ap-guangzhou"
 BUCKET = "media-1250000000"

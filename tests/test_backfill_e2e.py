@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 
 from emulator.app import Emulator
-from shared.backfill import BackfillTarget
-from shared.ops_api import run_backfill
+from shared.ops.api import run_backfill
+from shared.ops.backfill import BackfillTarget
 from tests.e2e_helpers import (
     AUDIO_ARGS,
     BUCKET,

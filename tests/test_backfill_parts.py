@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from shared.checkpoint import BackfillState, check_state_matches, load_state, save_state
 from shared.errors import ConfigError
-from shared.progress import (
+from shared.ops.checkpoint import BackfillState, check_state_matches, load_state, save_state
+from shared.ops.progress import (
     CLEAR_LINE,
     Progress,
     ProgressPoint,
@@ -19,7 +19,7 @@ from shared.progress import (
     describe,
     format_eta,
 )
-from shared.rate_limit import TokenBucket
+from shared.ops.rate_limit import TokenBucket
 
 
 class FakeTime:

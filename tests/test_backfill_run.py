@@ -1,4 +1,4 @@
-"""``shared.backfill.Backfill`` against typed fakes: paging, checkpoints, interrupts, retries.
+"""``shared.ops.backfill.Backfill`` against typed fakes: paging, checkpoints, interrupts, retries.
 
 The fakes of ``tests.fakes`` implement ``ports.ObjectStore`` / ``ports.MediaJobs`` (mypy-checked);
 the upload path is the real ``UploadService`` with settings loaded from an environ.
@@ -14,18 +14,18 @@ from pathlib import Path
 
 import pytest
 
-from shared import backfill as backfill_module
-from shared.backfill import Backfill, BackfillTarget, category_of, list_bucket
-from shared.checkpoint import BackfillState, load_state, save_state
-from shared.config import load_upload_settings
 from shared.decision_log import DecisionLog
 from shared.errors import CiError, CosError, MediaTaggerError
 from shared.models import BucketPage
+from shared.ops import backfill as backfill_module
+from shared.ops.backfill import Backfill, BackfillTarget, category_of, list_bucket
+from shared.ops.checkpoint import BackfillState, load_state, save_state
+from shared.ops.progress import Progress
+from shared.ops.rate_limit import RateLimitedJobs, TokenBucket
 from shared.ports import MediaInfoJobRequest, MediaJobs, ObjectStore
-from shared.progress import Progress
-from shared.rate_limit import RateLimitedJobs, TokenBucket
 from shared.records import replace
-from shared.upload_service import Failed, Skipped, Submitted, UploadService
+from shared.settings.functions import load_upload_settings
+from shared.upload.service import Failed, Skipped, Submitted, UploadService
 from tests.callback_helpers import LineCollector, collected_lines
 from tests.fakes import FakeMediaJobs, FakeObjectStore
 from tests.upload_helpers import BASE_ENVIRON

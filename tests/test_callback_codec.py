@@ -6,10 +6,10 @@ import base64
 
 import pytest
 
-from shared.callback_codec import MAX_JSON_DEPTH, decode_json_object
+from shared.callback.notice import MAX_JSON_DEPTH, decode_json_object
 from shared.errors import MalformedBodyError, XmlSecurityError
 from shared.models import CallbackNotice
-from shared.xmlcodec import parse_callback_body
+from shared.tencent.xml_answers import parse_callback_body
 from tests.codec_fixtures import load_event, load_fixture
 
 

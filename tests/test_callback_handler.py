@@ -65,7 +65,7 @@ VIDEO_XML = (
 
 
 # ---------------------------------------------------------------------------------------------
-# wire builders (test side, independent of shared.xmlcodec)
+# wire builders (test side, independent of shared.tencent.xml_answers)
 
 
 def escape(text: str) -> str:

@@ -1,4 +1,4 @@
-"""shared.callback_service against typed fakes: decisions, order of checks, concurrency, logs."""
+"""shared.callback.service against typed fakes: decisions, order of checks, concurrency, logs."""
 
 from __future__ import annotations
 
@@ -11,14 +11,14 @@ from typing import Any
 
 import pytest
 
-from shared.callback_reply import CallbackReply
-from shared.callback_service import CallbackService
-from shared.config import load_callback_settings
+from shared.callback.http_event import HttpRequest
+from shared.callback.service import CallbackService
 from shared.decision_log import DecisionLog
 from shared.errors import CiError, CosError, CosNotFoundError, TransportError
-from shared.http_event import HttpRequest
 from shared.models import ObjectRef, TagSet
 from shared.ports import MediaJobs, ObjectStore
+from shared.results.reply import CallbackReply
+from shared.settings.functions import load_callback_settings
 from tests.callback_helpers import (
     BUCKET,
     ENVIRON,

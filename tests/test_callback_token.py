@@ -9,7 +9,11 @@ import re
 
 import pytest
 
-from shared.callback_token import callback_url_for, mint_callback_token, verify_callback_token
+from shared.contract.callback_token import (
+    callback_url_for,
+    mint_callback_token,
+    verify_callback_token,
+)
 from shared.errors import ForbiddenError, UnauthorizedError
 
 SECRET = "0123456789abcdef0123456789abcdef"
@@ -100,6 +104,6 @@ def test_verify_uses_compare_digest(monkeypatch: pytest.MonkeyPatch) -> None:
         seen.append((a, b))
         return real(a, b)
 
-    monkeypatch.setattr("shared.callback_token.hmac.compare_digest", spy)
+    monkeypatch.setattr("shared.contract.callback_token.hmac.compare_digest", spy)
     verify_callback_token(SECRET, BUCKET, KEY, mint_callback_token(SECRET, BUCKET, KEY))
     assert len(seen) == 1

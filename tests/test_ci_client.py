@@ -8,10 +8,10 @@ from typing import Any
 import pytest
 import responses
 
-from shared.ci import CiClient
 from shared.errors import CiError, EventError
 from shared.models import Job, JobInput, JobOperation
 from shared.ports import MediaInfoJobRequest, MediaJobs
+from shared.tencent.ci_client import CiClient
 from tests.client_helpers import (
     BUCKET,
     CI_HOST,

@@ -7,8 +7,8 @@ from typing import Any
 import pytest
 import responses
 
-from shared.ci import CiClient
 from shared.errors import CiError, CiNotFoundError, EventError
+from shared.tencent.ci_client import CiClient
 from tests.client_helpers import (
     BUCKET,
     CI_HOST,

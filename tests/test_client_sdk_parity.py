@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 import responses
 
-from shared.ci import CiClient
-from shared.cos import CosClient
 from shared.models import ObjectRef
+from shared.tencent.ci_client import CiClient
+from shared.tencent.cos_client import CosClient
 from tests.client_helpers import (
     BUCKET,
     JOB_ID,

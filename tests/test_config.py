@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import pytest
 
-from shared import config
-from shared.config import (
+from shared.errors import ConfigError
+from shared.records import FrozenRecordError
+from shared.settings import functions as config
+from shared.settings.functions import (
     CallbackSettings,
     UploadSettings,
     load_callback_settings,
     load_upload_settings,
 )
-from shared.errors import ConfigError
-from shared.records import FrozenRecordError
 
 SECRET = "s3cr3t-s3cr3t-s3cr3t-s3cr3t-0123"  # 32 characters
 BASE = {

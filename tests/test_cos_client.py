@@ -8,10 +8,10 @@ from typing import Any
 import pytest
 import responses
 
-from shared.cos import CosClient
 from shared.errors import CosError, CosNotFoundError, EventError
 from shared.models import BucketPage, ListedObject, ObjectHead, ObjectRef
 from shared.ports import ObjectStore
+from shared.tencent.cos_client import CosClient
 from tests.client_helpers import (
     BUCKET,
     COS_HOST,

@@ -6,9 +6,9 @@ from typing import Any
 
 import pytest
 
-from shared.cos_event import RecordError, UploadRecord, parse_cos_event, region_of
 from shared.errors import EventError
 from shared.models import ObjectRef
+from shared.upload.cos_event import RecordError, UploadRecord, parse_cos_event, region_of
 from tests.events import cos_event, cos_record, load_event
 
 

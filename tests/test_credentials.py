@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from tencentcloud.common.exception.tencent_cloud_sdk_exception import TencentCloudSDKException
 
-from shared import credentials
-from shared.credentials import credential_from_environ
 from shared.errors import ConfigError
+from shared.tencent import credentials
+from shared.tencent.credentials import credential_from_environ
 
 FULL = {
     "TENCENTCLOUD_SECRETID": "AKIDsecretid",

@@ -137,11 +137,11 @@ def test_configure_logging_writes_json_lines_to_stdout(capsys: pytest.CaptureFix
     configure_logging("INFO")  # idempotent: still one handler, one line per record
     DecisionLog("fn", "req").decision("skipped", reason="folder-marker")
     DecisionLog("fn", "req").decision("debug-only", level=logging.DEBUG)
-    logging.getLogger("shared.transport").warning("retrying after %s", AUTH)
+    logging.getLogger("shared.tencent.transport").warning("retrying after %s", AUTH)
     lines = capsys.readouterr().out.splitlines()
     assert len(lines) == 2
     assert json.loads(lines[0])["reason"] == "folder-marker"
     other = json.loads(lines[1])
     assert other["level"] == "WARNING"
-    assert other["logger"] == "shared.transport"
+    assert other["logger"] == "shared.tencent.transport"
     assert "q-signature" not in lines[1]

@@ -1,4 +1,5 @@
-"""serverless.yml against the built zips and shared/config.py; every zip imports in a clean Python.
+"""serverless.yml against the built zips and shared/settings/functions.py; every zip imports in a
+clean Python.
 
 The zips are built once per session by deploy.package (cached in build/ by a hash of every input,
 so a repeated run costs one cache check). The import check runs the runtime's own Python version
@@ -19,7 +20,7 @@ from typing import Any
 import pytest
 
 from deploy import package, runtime, vendor
-from shared.config import (
+from shared.settings.functions import (
     CALLBACK_SECRET,
     CALLBACK_URL,
     ENDPOINT_URL,
@@ -120,7 +121,9 @@ def test_environment_variables_are_settings_the_functions_know() -> None:
     for function in INSTANCES:
         variables = _variables(function)
         unknown = sorted(set(variables) - SETTINGS_VARIABLES)
-        assert not unknown, f"{function} sets variables shared/config.py does not read: {unknown}"
+        assert not unknown, (
+            f"{function} sets variables shared/settings/functions.py does not read: {unknown}"
+        )
         assert ENDPOINT_URL not in variables  # the emulator override never reaches the cloud
         assert not [name for name in variables if name.startswith(RESERVED_PREFIXES)]
         assert all(isinstance(value, str) for value in variables.values())

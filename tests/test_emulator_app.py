@@ -20,13 +20,13 @@ import pytest
 
 from emulator.app import DEFAULT_CALLBACK_HANDLER, DEFAULT_UPLOAD_HANDLER, Emulator, LazyHandler
 from emulator.demo import run_demo
-from shared.ci import CiClient
-from shared.cos import CosClient
-from shared.credentials import credential_from_environ
-from shared.endpoints import Endpoint, cos_host
 from shared.models import ObjectRef
 from shared.ports import MediaInfoJobRequest
-from shared.transport import Transport
+from shared.tencent.ci_client import CiClient
+from shared.tencent.cos_client import CosClient
+from shared.tencent.credentials import credential_from_environ
+from shared.tencent.endpoints import Endpoint, cos_host
+from shared.tencent.transport import Transport
 
 pytestmark = pytest.mark.e2e  # the COS/CI core refuses to start without ffprobe
 

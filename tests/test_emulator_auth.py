@@ -2,7 +2,7 @@
 
 Unit part: ``emulator.auth.verify_request`` accepts every vector the official SDK (and the
 signature doc) produced, and refuses each one once tampered. HTTP part: raw requests signed
-with ``shared.signing`` against a running emulator: good, wrong key, expired, header changed
+with ``shared.tencent.signing`` against a running emulator: good, wrong key, expired, header changed
 after signing, missing token, missing Authorization, unknown SecretId, on COS and CI hosts.
 """
 
@@ -16,7 +16,7 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 import pytest
 
 from emulator.auth import EmulatorCredentials, SignedRequest, verify_request
-from shared.xmlcodec import parse_error_body
+from shared.tencent.xml_answers import parse_error_body
 from tests.emulator_fixtures import CI_HOST, Harness, harness, start_harness
 
 __all__ = ["harness"]

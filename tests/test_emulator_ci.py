@@ -10,10 +10,10 @@ from typing import Any
 import pytest
 import requests
 
+from emulator.ci.probe import MediaProbeError, find_ffprobe, media_info_nodes
 from emulator.faults import Faults
-from emulator.probe import MediaProbeError, find_ffprobe, media_info_nodes
 from emulator.xmlreply import to_json_object
-from shared.xmlcodec import as_list, element_to_tree, parse_error_body, parse_xml
+from shared.tencent.xml_answers import as_list, element_to_tree, parse_error_body, parse_xml
 from tests.emulator_fixtures import (
     BUCKET,
     CI_HOST,

@@ -13,10 +13,15 @@ from typing import Any
 import pytest
 import requests
 
-from emulator.cos_tagging import parse_tagging_header, validate_tags
+from emulator.cos.tagging import parse_tagging_header, validate_tags
 from emulator.faults import Faults
 from emulator.wire import ServiceError
-from shared.xmlcodec import element_to_tree, parse_error_body, parse_list_bucket, parse_xml
+from shared.tencent.xml_answers import (
+    element_to_tree,
+    parse_error_body,
+    parse_list_bucket,
+    parse_xml,
+)
 from tests.emulator_fixtures import BUCKET, COS_HOST, Harness, harness, md5_hex, start_harness
 
 __all__ = ["harness"]

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from emulator.scf import (
+from emulator.scf.events import (
     FunctionIdentity,
     build_context,
     build_cos_event,
@@ -20,7 +20,7 @@ from emulator.scf import (
     object_url,
     strip_key_prefix,
 )
-from emulator.scf_invoker import AsyncInvoker, InvocationTimeoutError
+from emulator.scf.invoker import AsyncInvoker, InvocationTimeoutError
 
 EVENTS = Path(__file__).parent / "events"
 HOSTILE_KEYS = [
@@ -39,7 +39,7 @@ def load_event(name: str) -> dict[str, Any]:
 
 @dataclass(frozen=True)
 class Created:
-    """Same fields as the COS core's ObjectCreated (the Protocol in emulator.scf)."""
+    """Same fields as the COS core's ObjectCreated (the Protocol in emulator.scf.events)."""
 
     bucket: str = "media-uploads-1250000000"
     region: str = "ap-guangzhou"

@@ -10,7 +10,8 @@ import requests
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from shared.endpoints import (
+from shared.errors import ConfigError, EventError
+from shared.tencent.endpoints import (
     Endpoint,
     ci_host,
     cos_host,
@@ -18,7 +19,6 @@ from shared.endpoints import (
     sign_path,
     wire_path,
 )
-from shared.errors import ConfigError, EventError
 from tests.client_helpers import BUCKET, COS_HOST, REGION, load_vectors
 
 # cos-ci-api.md section 1.4, written out by hand: key -> (UriPathname, request-line path).

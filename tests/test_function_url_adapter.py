@@ -16,8 +16,8 @@ from typing import Any
 import pytest
 import requests
 
-from emulator.function_url import FunctionUrlServer, build_url_event, query_to_dict
-from emulator.scf import FunctionIdentity
+from emulator.scf.events import FunctionIdentity
+from emulator.scf.function_url import FunctionUrlServer, build_url_event, query_to_dict
 
 EVENTS = Path(__file__).parent / "events"
 CALLBACK = FunctionIdentity(function_name="media-callback")

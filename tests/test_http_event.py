@@ -1,4 +1,4 @@
-"""shared.http_event: function-URL and legacy API Gateway events -> HttpRequest."""
+"""shared.callback.http_event: function-URL and legacy API Gateway events -> HttpRequest."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
+from shared.callback.http_event import HttpRequest, parse_http_event
 from shared.errors import EventError, MalformedBodyError, PayloadTooLargeError
-from shared.http_event import HttpRequest, parse_http_event
 
 EVENTS = Path(__file__).parent / "events"
 CAP = 1024 * 1024

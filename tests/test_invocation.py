@@ -1,4 +1,4 @@
-"""``shared.invocation``: what the SCF entry points read from the context and build per call.
+"""``shared.scf.invocation``: what the SCF entry points read from the context and build per call.
 
 The upload/reconcile margin of ``invocation_deadline`` is covered in test_upload_service; the
 handlers' tests drive the rest end to end. Expected values here are written out by hand.
@@ -15,7 +15,7 @@ import pytest
 
 from shared.decision_log import LOGGER_NAME, DecisionLog
 from shared.errors import ConfigError
-from shared.invocation import (
+from shared.scf.invocation import (
     context_request_id,
     context_time_limit_ms,
     environ_credentials,

@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 
 from emulator.app import Emulator
-from shared.backfill import BackfillTarget
-from shared.ops_cli import default_state_file, main
-from shared.ops_parser import build_parser
+from shared.ops.backfill import BackfillTarget
+from shared.ops.cli import default_state_file, main
+from shared.ops.parser import build_parser
 from tests.e2e_helpers import BUCKET, REGION, SETTLE_S
 from tests.upload_helpers import BASE_ENVIRON, isolated_project_loggers
 

@@ -1,7 +1,7 @@
 """Properties of the function edges: COS trigger keys, HTTP event bodies, callback URL tokens.
 
 Events are built the platform way (tests.events.cos_record follows the captured cos_put.json;
-emulator.scf.build_cos_record is the emulator's SCF) and delivered as SCF does, as JSON text.
+emulator.scf.events.build_cos_record is the emulator's SCF) and delivered as SCF does, as JSON text.
 Whatever the key ('/', '%', '+', '#', '?', spaces, any script, RTL marks, NUL), parsing must give
 back exactly that key. Complements the examples in test_cos_event.py and test_http_event.py.
 """
@@ -18,12 +18,12 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from emulator.function_url import build_url_event
-from emulator.scf import FunctionIdentity, build_cos_record
-from shared.callback_token import callback_url_for, verify_callback_token
-from shared.cos_event import UploadRecord, parse_cos_event
+from emulator.scf.events import FunctionIdentity, build_cos_record
+from emulator.scf.function_url import build_url_event
+from shared.callback.http_event import parse_http_event
+from shared.contract.callback_token import callback_url_for, verify_callback_token
 from shared.errors import ForbiddenError, PayloadTooLargeError
-from shared.http_event import parse_http_event
+from shared.upload.cos_event import UploadRecord, parse_cos_event
 from tests.events import cos_event, cos_record
 
 # Any Unicode text except surrogates (a COS key is UTF-8), biased towards the tricky characters.
@@ -58,7 +58,7 @@ def test_the_exact_key_comes_back_from_a_captured_style_event(
 
 @dataclass(frozen=True)
 class Created:
-    """emulator.scf.ObjectCreatedFacts for one upload."""
+    """emulator.scf.events.ObjectCreatedFacts for one upload."""
 
     bucket: str
     key: str

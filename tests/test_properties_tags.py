@@ -13,8 +13,7 @@ import unicodedata
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from shared.models import FormatInfo, MediaInfo, TagSet, VideoStream
-from shared.tags import (
+from shared.media.tags import (
     DEFAULT_TAG_FIELDS,
     MAX_TAGS,
     media_tags,
@@ -24,6 +23,7 @@ from shared.tags import (
     status_tags_for_failure,
     status_tags_for_success,
 )
+from shared.models import FormatInfo, MediaInfo, TagSet, VideoStream
 
 P = "media:"
 ASCII_ALLOWED = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 +-=._:/@")

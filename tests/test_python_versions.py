@@ -27,13 +27,17 @@ import importlib, json, pathlib, sys
 deps, root = sys.argv[1], sys.argv[2]
 sys.path[:0] = [deps, root]
 root = pathlib.Path(root)
-modules = sorted("shared." + p.stem for p in (root / "shared").glob("*.py") if p.stem != "__main__")
+modules = sorted(
+    ".".join(p.relative_to(root).with_suffix("").parts).removesuffix(".__init__")
+    for p in (root / "shared").rglob("*.py")
+    if p.stem != "__main__"
+)
 functions = (root / "functions").glob("*/index.py")
 modules += sorted("functions.%s.index" % p.parent.name for p in functions)
 for name in modules:
     importlib.import_module(name)
 
-from shared.signing import authorization
+from shared.tencent.signing import authorization
 vectors = json.loads((root / "tests/fixtures/sign_vectors.json").read_text(encoding="utf-8"))
 signed = 0
 for v in vectors["vectors"] + vectors["doc_examples"]:
@@ -44,17 +48,17 @@ for v in vectors["vectors"] + vectors["doc_examples"]:
     assert got == v["authorization"], (v["name"], got)
     signed += 1
 
-from shared.xmlcodec import parse_callback_body
+from shared.tencent.xml_answers import parse_callback_body
 notices = [parse_callback_body((root / "tests/fixtures" / name).read_bytes())
            for name in ("ci_callback_mediainfo.json", "ci_callback_mediainfo.xml")]
 assert notices[0] == notices[1], "JSON and XML callbacks differ"
 info = notices[0].jobs[0].operation.media_info
 
-from shared.tags import DEFAULT_TAG_FIELDS, media_tags
+from shared.media.tags import DEFAULT_TAG_FIELDS, media_tags
 tags = dict(media_tags(info, DEFAULT_TAG_FIELDS, "media:"))
 assert tags["media:resolution"] == "1920x1080", tags
 
-from shared.config import load_callback_settings
+from shared.settings.functions import load_callback_settings
 settings = load_callback_settings({"MEDIA_TAGGER_CALLBACK_SECRET": "s" * 32})
 assert settings.tag_prefix == "media:"
 print("ok %d modules %d vectors %s" % (len(modules), signed, sys.version.split()[0]))

@@ -17,9 +17,9 @@ import pytest
 
 from emulator.app import Emulator
 from functions.reconcile_on_timer import index as timer_function
-from shared.backfill import BackfillTarget
-from shared.ops_api import run_backfill, run_reconcile
-from shared.ops_cli import main
+from shared.ops.api import run_backfill, run_reconcile
+from shared.ops.backfill import BackfillTarget
+from shared.ops.cli import main
 from tests.e2e_helpers import (
     BUCKET,
     PREFIX,

@@ -11,10 +11,10 @@ import pytest
 import yaml
 
 from functions.reconcile_on_timer import index as timer_function
-from shared import config
 from shared.errors import ConfigError
-from shared.reconcile import ReconcileSummary
-from shared.reconcile_config import load_reconcile_settings
+from shared.ops.reconcile import ReconcileSummary
+from shared.settings import functions as config
+from shared.settings.reconcile import load_reconcile_settings
 from shared.time_window import ci_time, parse_ci_time, parse_duration, parse_instant
 from tests.upload_helpers import isolated_project_loggers
 

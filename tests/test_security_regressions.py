@@ -13,13 +13,13 @@ from __future__ import annotations
 import pytest
 import responses
 
-from shared.callback_reply import error_reply
-from shared.ci import CiClient
-from shared.cos import CosClient
 from shared.errors import CiError, CosError, RemoteError
 from shared.models import ObjectRef
 from shared.ports import MediaInfoJobRequest
-from shared.upload_service import _outcome_of_error
+from shared.results.reply import error_reply
+from shared.tencent.ci_client import CiClient
+from shared.tencent.cos_client import CosClient
+from shared.upload.service import _outcome_of_error
 from tests.client_helpers import (
     BUCKET,
     CI_HOST,

@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from tencentcloud.common.credential import Credential
 
-from shared import signing
+from shared.tencent import signing
 from tests.client_helpers import REGION, SECRET_ID, SECRET_KEY, load_vectors, sdk_authorization
 
 VECTORS: list[dict[str, Any]] = load_vectors()["vectors"]

@@ -1,6 +1,6 @@
 """A small soak in `make test`: 40 uploads through the emulator with faults, then reconcile.
 
-The full run is `make soak` (emulator.soak, 500 uploads per phase). Here one faults phase with
+The full run is `make soak` (emulator.soak.run, 500 uploads per phase). Here one faults phase with
 more callback trouble than the full run (10 % dropped, 10 % duplicated) so reconcile and the
 duplicate path are exercised, and the same without reconcile to show the outcome check can fail.
 """
@@ -12,8 +12,8 @@ import io
 import pytest
 
 from emulator.cli import main
-from emulator.soak import run_soak
-from emulator.soak_report import SoakOptions
+from emulator.soak.report import SoakOptions
+from emulator.soak.run import run_soak
 
 SMALL = SoakOptions(uploads=40, phases=("faults",), drop_rate=0.1, duplicate_rate=0.1, seed=6)
 

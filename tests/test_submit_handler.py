@@ -3,7 +3,7 @@
 Drives ``functions.submit_on_upload.index.handle`` (what ``main_handler`` calls, with the clock,
 sleep, environ and Session injected) with the sample events. Authorization is compared with the
 official SDK's signature (test-only oracle); XML bodies byte for byte; keys on the wire as the
-SDK encodes them; the tokens computed here independently of shared.callback_token.
+SDK encodes them; the tokens computed here independently of shared.contract.callback_token.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ import responses
 
 from functions.submit_on_upload import index
 from shared.errors import ConfigError
-from shared.upload_service import TransientSubmitError
+from shared.upload.service import TransientSubmitError
 from tests.client_helpers import (
     SECRET_ID,
     SECRET_KEY,

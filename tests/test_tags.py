@@ -1,4 +1,6 @@
-"""shared.tags: formatting, sanitising, merging under the 10-tag limit (examples + properties)."""
+"""shared.media.tags: formatting, sanitising, merging under the 10-tag limit (examples +
+properties).
+"""
 
 from __future__ import annotations
 
@@ -8,8 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from shared.models import AudioStream, FormatInfo, MediaInfo, Tag, TagSet, VideoStream
-from shared.tags import (
+from shared.media.tags import (
     DEFAULT_TAG_FIELDS,
     KNOWN_TAG_FIELDS,
     format_container,
@@ -27,6 +28,7 @@ from shared.tags import (
     status_tags_for_success,
     tag_key,
 )
+from shared.models import AudioStream, FormatInfo, MediaInfo, Tag, TagSet, VideoStream
 
 P = "media:"
 ASCII_ALLOWED = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 +-=._:/@")

@@ -6,8 +6,6 @@ import pytest
 import requests
 import responses
 
-from shared import transport as transport_module
-from shared.endpoints import Endpoint
 from shared.errors import (
     CiError,
     CiNotFoundError,
@@ -15,7 +13,9 @@ from shared.errors import (
     CosNotFoundError,
     EventError,
 )
-from shared.transport import shared_session
+from shared.tencent import transport as transport_module
+from shared.tencent.endpoints import Endpoint
+from shared.tencent.transport import shared_session
 from tests.client_helpers import (
     CI_HOST,
     COS_HOST,

@@ -14,8 +14,8 @@ from typing import Any
 import pytest
 import requests
 
-from shared.endpoints import Endpoint
 from shared.errors import CosNotFoundError
+from shared.tencent.endpoints import Endpoint
 from tests.client_helpers import COS_HOST, make_transport
 
 

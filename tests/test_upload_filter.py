@@ -6,9 +6,9 @@ from collections.abc import Collection
 
 import pytest
 
-from shared.config import DEFAULT_EXTENSIONS
-from shared.cos_event import UploadRecord, parse_cos_event
-from shared.upload_filter import Accept, Skip, decide_upload, extension_of
+from shared.settings.functions import DEFAULT_EXTENSIONS
+from shared.upload.cos_event import UploadRecord, parse_cos_event
+from shared.upload.filters import Accept, Skip, decide_upload, extension_of
 from tests.events import load_event
 
 

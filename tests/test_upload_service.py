@@ -11,14 +11,14 @@ from typing import Any
 
 import pytest
 
-from shared.config import UploadSettings, load_upload_settings
 from shared.decision_log import LOGGER_NAME, DecisionLog
 from shared.errors import CiError, CosError, CosNotFoundError, EventError, TransportError
-from shared.invocation import invocation_deadline
 from shared.models import ObjectHead, ObjectRef, TagSet
 from shared.ports import MediaInfoJobRequest, MediaJobs, ObjectStore
 from shared.records import replace
-from shared.upload_service import TransientSubmitError, UploadService
+from shared.scf.invocation import invocation_deadline
+from shared.settings.functions import UploadSettings, load_upload_settings
+from shared.upload.service import TransientSubmitError, UploadService
 from tests.events import BUCKET, REGION, cos_event, cos_record, load_event
 from tests.fakes import FakeMediaJobs, FakeObjectStore
 from tests.upload_helpers import (
@@ -35,7 +35,7 @@ T0 = 1_732_500_200.0
 
 
 def token_for(key: str, bucket: str = BUCKET) -> str:
-    """The contract's token, computed here independently of shared.callback_token."""
+    """The contract's token, computed here independently of shared.contract.callback_token."""
     message = b"media-tagger/v1\n" + bucket.encode() + b"\n" + key.encode()
     digest = hmac.new(CALLBACK_SECRET.encode(), message, hashlib.sha256).digest()
     return base64.urlsafe_b64encode(digest).decode().rstrip("=")

@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from shared.contract.userdata import UserDataFacts, decode_user_data, encode_user_data
 from shared.errors import EventError
-from shared.userdata import UserDataFacts, decode_user_data, encode_user_data
 
 
 def test_plain_object() -> None:

@@ -1,4 +1,6 @@
-"""shared.xmlcodec: request bodies byte-exact, response parsing, and refusal of hostile XML."""
+"""shared.tencent.xml_answers: request bodies byte-exact, response parsing, and refusal of hostile
+XML.
+"""
 
 from __future__ import annotations
 
@@ -11,9 +13,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from qcloud_cos.cos_comm import format_xml  # noqa: TID251 - test-only oracle (the official SDK)
 
-from shared import xmlcodec
 from shared.errors import EventError, MalformedBodyError, XmlSecurityError
 from shared.models import BucketPage, JobsPage, ListedObject
+from shared.tencent import xml_answers as xmlcodec
 from tests.codec_fixtures import ATTACK_FIXTURES, load_fixture
 
 SEED_BODY = (
@@ -456,7 +458,7 @@ def test_error_body_parser_refuses_attacks_quietly(fixture: str) -> None:
 
 
 def test_the_refused_characters_are_exactly_those_xml_1_0_cannot_carry() -> None:
-    from shared.xml_requests import _NOT_XML_CHAR
+    from shared.tencent.xml_requests import _NOT_XML_CHAR
 
     def allowed_by_the_spec(code: int) -> bool:  # XML 1.0 production [2] Char
         return (

@@ -1,6 +1,6 @@
 """SCF entry point of the reconcile function (timer trigger, invoked asynchronously).
 
-Glue only: read the environment and the context, then ``shared.ops_api.run_reconcile`` over
+Glue only: read the environment and the context, then ``shared.ops.api.run_reconcile`` over
 MEDIA_TAGGER_RECONCILE_BUCKETS in MEDIA_TAGGER_RECONCILE_REGION (default: the function's own
 region), for jobs created in the window MEDIA_TAGGER_RECONCILE_WINDOW back from now minus
 MEDIA_TAGGER_RECONCILE_SETTLE. Work stops before the function's time limit (the next run's
@@ -18,19 +18,19 @@ from typing import Any
 
 import requests
 
-from shared.config import RECONCILE_BUCKETS, RECONCILE_REGION
 from shared.decision_log import DecisionLog
 from shared.errors import ConfigError, MediaTaggerError
-from shared.invocation import (
+from shared.ops.api import run_reconcile
+from shared.ops.reconcile import ReconcileWindow
+from shared.scf.invocation import (
     context_request_id,
     context_time_limit_ms,
     invocation_deadline,
     load_function_settings,
     platform_secrets,
 )
-from shared.ops_api import run_reconcile
-from shared.reconcile import ReconcileWindow
-from shared.reconcile_config import ReconcileSettings, load_reconcile_settings
+from shared.settings.functions import RECONCILE_BUCKETS, RECONCILE_REGION
+from shared.settings.reconcile import ReconcileSettings, load_reconcile_settings
 
 FUNCTION_NAME = "reconcile_on_timer"
 

@@ -1,7 +1,7 @@
 """SCF entry point of the upload function (COS trigger, invoked asynchronously).
 
 Glue only: read the environment and the context, build the clients, run
-``shared.upload_service`` and return its summary. Nothing is built at import time (role
+``shared.upload.service`` and return its summary. Nothing is built at import time (role
 credentials rotate; a warm instance reuses only the transport module's cached Session).
 Imports are absolute ``shared.*`` so this file also works from the zip root. A raised exception
 marks the invocation failed, which is how SCF's async retry is asked for.
@@ -16,9 +16,8 @@ from typing import Any
 
 import requests
 
-from shared.config import load_upload_settings
 from shared.decision_log import DecisionLog
-from shared.invocation import (
+from shared.scf.invocation import (
     context_request_id,
     context_time_limit_ms,
     environ_credentials,
@@ -27,7 +26,8 @@ from shared.invocation import (
     platform_secrets,
     remote_clients,
 )
-from shared.upload_service import FUNCTION_NAME, UploadService
+from shared.settings.functions import load_upload_settings
+from shared.upload.service import FUNCTION_NAME, UploadService
 
 
 def handle(

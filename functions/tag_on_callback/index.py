@@ -2,7 +2,7 @@
 
 Glue only: event -> ``HttpRequest`` -> settings and credentials -> clients -> ``CallbackService``
 -> ``{statusCode, headers, body}``. Errors become replies through ``exc.http_status`` (see
-``shared.callback_reply``), never through an if-ladder here. Nothing is built at import time; a
+``shared.results.reply``), never through an if-ladder here. Nothing is built at import time; a
 warm instance reuses only the transport's Session and the read thread pool. Imports are absolute
 ``shared.*`` so this file also works from the zip root. Tokens and secrets never reach the log.
 """
@@ -19,21 +19,21 @@ from typing import Any
 
 import requests
 
-from shared.callback_reply import CallbackReply, error_reply
-from shared.callback_service import CallbackService
-from shared.callback_token import TOKEN_PARAMETER
-from shared.config import load_callback_settings
-from shared.credentials import credential_from_environ
+from shared.callback.http_event import parse_http_event
+from shared.callback.service import CallbackService
+from shared.contract.callback_token import TOKEN_PARAMETER
 from shared.decision_log import DecisionLog, configure_logging
 from shared.errors import ConfigError, MediaTaggerError
-from shared.http_event import parse_http_event
-from shared.invocation import (
+from shared.results.reply import CallbackReply, error_reply
+from shared.scf.invocation import (
     context_request_id,
     context_time_limit_ms,
     invocation_deadline,
     platform_secrets,
     remote_clients,
 )
+from shared.settings.functions import load_callback_settings
+from shared.tencent.credentials import credential_from_environ
 
 FUNCTION_NAME = "tag_on_callback"
 JSON_HEADERS = {"Content-Type": "application/json"}

@@ -1,0 +1,200 @@
+"""``python -m emulator soak``: many parallel uploads through the whole pipeline, with and without
+faults, then an outcome check of every object (nothing lost, nothing wrong).
+
+Phase "clean": N uploads in parallel (emulator.soak.plan: mixed media, non-media, filtered,
+hostile keys). Phase "faults": the same on a fresh emulator with a share of COS and CI requests
+answering 503/429 and callbacks dropped or duplicated, then ``reconcile`` (shared.ops.api) until
+a pass meets no transient error. Every object's tags are then compared with what it must carry.
+The functions' JSON log lines go to a file that is scanned for secrets. Prints a summary and
+returns non-zero when anything was lost, wrong or leaked. It never talks to the cloud.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import tempfile
+import time
+from collections import Counter
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import TextIO
+
+import requests
+from requests.adapters import HTTPAdapter
+
+from emulator.app import Emulator
+from emulator.soak.plan import PlannedObject, make_samples, plan_objects
+from emulator.soak.report import PhaseResult, SoakOptions, report
+from shared.contract.callback_token import mint_callback_token
+from shared.decision_log import configure_logging
+from shared.models import ObjectRef
+from shared.tencent.cos_client import CosClient
+from shared.tencent.credentials import credential_from_environ
+from shared.tencent.endpoints import Endpoint, cos_host
+from shared.tencent.transport import Transport
+
+BUCKET, REGION, PREFIX = "soak-1250000000", "ap-guangzhou", "media:"
+DRIVER_ATTEMPTS = 10  # the uploader and the checker must not be the weak link
+RECONCILE_PASSES = 3
+
+
+class RetryCounter(logging.Handler):
+    """Counts shared.tencent.transport's "retrying ..." warnings by who retried (thread name)."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.counts: Counter[str] = Counter()  # emit() runs under the handler's own lock
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if not record.getMessage().startswith("retrying"):
+            return
+        name = record.threadName or ""
+        who = "soak driver" if name.startswith("soak-") else "functions"
+        who = "reconcile" if name == "MainThread" else who
+        self.counts[who] += 1
+
+
+def driver_transport(emulator: Emulator, workers: int) -> Transport:
+    environ = emulator.function_environ()
+    session = requests.Session()
+    session.trust_env = False
+    session.mount("http://", HTTPAdapter(pool_maxsize=workers, max_retries=0))
+    return Transport(
+        lambda: credential_from_environ(environ),
+        endpoint=Endpoint(emulator.endpoint_url),
+        session=session,
+        max_attempts=DRIVER_ATTEMPTS,
+    )
+
+
+def upload_all(transport: Transport, objects: list[PlannedObject], workers: int) -> None:
+    host = cos_host(BUCKET, REGION)
+
+    def put(item: PlannedObject) -> None:
+        headers = {"Content-Type": item.content_type}
+        transport.request("cos", "PUT", host, item.key, headers=headers, body=item.data)
+
+    with ThreadPoolExecutor(workers, thread_name_prefix="soak-upload") as pool:
+        list(pool.map(put, objects))
+
+
+def verdict(item: PlannedObject, tags: dict[str, str]) -> str:
+    ours = {k[len(PREFIX) :]: v for k, v in tags.items() if k.startswith(PREFIX)}
+    if ours == item.expected and len(ours) == len(tags):
+        return "correct"
+    return "lost" if item.expected and "status" not in ours else "wrong"
+
+
+def check_outcomes(transport: Transport, objects: list[PlannedObject], result: PhaseResult) -> None:
+    cos = CosClient(transport)
+
+    def read(item: PlannedObject) -> dict[str, str]:
+        return dict(cos.get_object_tagging(ObjectRef(BUCKET, REGION, item.key)))
+
+    with ThreadPoolExecutor(8, thread_name_prefix="soak-check") as pool:
+        for item, tags in zip(objects, pool.map(read, objects)):
+            found = verdict(item, tags)
+            result.verdicts[found] += 1
+            if found != "correct" and len(result.problems) < 10:
+                result.problems.append(
+                    f"{found}: {item.key[:80]!r} has {tags}, expected {item.expected}"
+                )
+
+
+def reconcile_until_clean(emulator: Emulator, since: float, result: PhaseResult) -> None:
+    from shared.ops.api import run_reconcile  # noqa: PLC0415 -- issue 5's API, loaded on use
+
+    for _ in range(RECONCILE_PASSES):
+        summary = run_reconcile(
+            BUCKET, REGION, since=since - 60, until=time.time() + 60,
+            environ=emulator.function_environ(),
+        )  # fmt: skip
+        result.reconcile.append(summary.as_dict())
+        if not summary.errors and not summary.incomplete:
+            return
+
+
+def absorbed_duplicates(emulator: Emulator) -> int:
+    """Callback deliveries answered "unchanged": a repeat that cost no write."""
+    count = 0
+    for call in emulator.function_url.invocations:
+        with contextlib.suppress(ValueError):
+            count += json.loads(call.reply.body).get("outcome") == "unchanged"
+    return count
+
+
+def leaked_secrets(log_text: str, emulator: Emulator, objects: list[PlannedObject]) -> int:
+    environ = emulator.function_environ()
+    callback_secret = environ["MEDIA_TAGGER_CALLBACK_SECRET"]
+    secrets = [callback_secret, environ["TENCENTCLOUD_SECRETKEY"]]
+    secrets += [environ.get("TENCENTCLOUD_SESSIONTOKEN", "")]
+    secrets += [mint_callback_token(callback_secret, BUCKET, item.key) for item in objects]
+    return sum(1 for secret in secrets if secret and secret in log_text)
+
+
+def run_phase(name: str, objects: list[PlannedObject], options: SoakOptions, scratch: Path,
+              counter: RetryCounter) -> PhaseResult:  # fmt: skip
+    result = PhaseResult(name, len(objects))
+    counter.counts.clear()
+    with Emulator(scratch / name, job_runner_delay_s=0.01) as emulator:
+        if name == "faults":
+            emulator.faults.random_failures(options.failure_rate, (503, 429), seed=options.seed)
+            emulator.faults.random_callback_faults(
+                options.drop_rate, options.duplicate_rate, seed=options.seed
+            )
+        transport = driver_transport(emulator, options.workers)
+        started, since = time.monotonic(), time.time()
+        upload_all(transport, objects, options.workers)
+        result.settled = emulator.wait_idle(options.timeout_s)
+        result.seconds = time.monotonic() - started
+        if name == "faults" and options.reconcile:
+            reconcile_until_clean(emulator, since, result)
+        result.injected = emulator.faults.summary()
+        emulator.faults.random_failures(0.0)
+        emulator.faults.random_callback_faults(0.0, 0.0)
+        check_outcomes(transport, objects, result)
+        result.retries = Counter(counter.counts)
+        result.scf_retries = emulator.stats()["upload_failures"]
+        result.absorbed = absorbed_duplicates(emulator)
+        result.callbacks = emulator.stats()["callbacks"]
+        log_text = (scratch / "functions.log").read_text(encoding="utf-8", errors="replace")
+        result.leaked = leaked_secrets(log_text, emulator, objects)
+    return result
+
+
+@contextlib.contextmanager
+def captured_logs(path: Path, counter: RetryCounter) -> Iterator[None]:
+    """Function JSON lines (stdout) and emulator logs into ``path``; retries counted."""
+    emulator_log = logging.getLogger("emulator")
+    transport_log = logging.getLogger("shared.tencent.transport")
+    with path.open("w", encoding="utf-8") as sink, contextlib.redirect_stdout(sink):
+        handler = logging.StreamHandler(sink)
+        saved = emulator_log.propagate
+        emulator_log.addHandler(handler)
+        emulator_log.propagate = False
+        transport_log.addHandler(counter)
+        configure_logging()
+        try:
+            yield
+        finally:
+            transport_log.removeHandler(counter)
+            emulator_log.removeHandler(handler)
+            emulator_log.propagate = saved
+
+
+def run_soak(options: SoakOptions, out: TextIO) -> tuple[int, list[PhaseResult]]:
+    """(exit status, per-phase results): 0 when nothing was lost, wrong or leaked."""
+    results = []
+    counter = RetryCounter()
+    with tempfile.TemporaryDirectory(prefix="cos-soak-") as scratch_dir:
+        scratch = Path(scratch_dir)
+        samples = make_samples(scratch)
+        with captured_logs(scratch / "functions.log", counter):
+            for name in options.phases:
+                objects = plan_objects(options.uploads, f"{name}/", samples, options.seed)
+                results.append(run_phase(name, objects, options, scratch, counter))
+    report(results, options, out)
+    return (1 if any(r.failed for r in results) else 0), results

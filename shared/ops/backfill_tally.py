@@ -1,0 +1,60 @@
+"""Backfill's vocabulary: what it works on, how it counts outcomes, and what a run returns.
+
+``category_of`` maps the upload path's outcome of one object to a backfill category
+(``retry``: failed transiently, kept in the state file and tried again first next run). Plain
+values only: no I/O, no logging.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from shared.ops.checkpoint import BackfillState
+from shared.ops.progress import ProgressPoint
+from shared.records import record
+from shared.upload.service import DRY_RUN_REASON, RecordOutcome, Skipped, Submitted
+
+CATEGORIES = ("submitted", "would_submit", "already_tagged", "filtered", "gone", "failed", "retry")
+
+
+def category_of(outcome: RecordOutcome) -> str:
+    if isinstance(outcome, Submitted):
+        return "submitted"
+    if isinstance(outcome, Skipped):
+        named = {DRY_RUN_REASON: "would_submit", "already-tagged": "already_tagged"}
+        return named.get(outcome.reason, "gone" if outcome.reason == "object-gone" else "filtered")
+    return "failed" if outcome.permanent else "retry"
+
+
+@dataclass
+class BackfillTally:
+    """What this run did, per category (``retry``: failed transiently, tried again next run)."""
+
+    counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(CATEGORIES, 0))
+
+    @property
+    def handled(self) -> int:
+        return sum(self.counts.values())
+
+    def add(self, category: str) -> None:
+        self.counts[category] += 1
+
+    def point(self, total: int | None) -> ProgressPoint:
+        shown = [(name.replace("_", " "), n) for name, n in self.counts.items() if n]
+        return ProgressPoint(self.handled, total, self.counts["submitted"], shown)
+
+
+@record
+class BackfillTarget:
+    bucket: str
+    region: str
+    prefix: str = ""
+
+
+@record
+class BackfillResult:
+    tally: BackfillTally
+    state: BackfillState
+    interrupted: bool = False
+    stopped_early: bool = False  # --max-objects reached
+    already_complete: bool = False

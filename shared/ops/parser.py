@@ -1,0 +1,154 @@
+"""The command line of ``python -m shared``: every option, its check and its help text.
+
+Values are checked here so a bad option is a usage error (argparse: message + exit 2) before
+anything is read from the environment or sent anywhere. No I/O beyond argparse's own output.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from shared.errors import ConfigError
+from shared.ops.api import DEFAULT_RATE
+from shared.ops.rate_limit import MAX_RATE
+from shared.settings.functions import check_bucket_name, check_region
+from shared.time_window import parse_instant
+
+SETTINGS_NOTE = (
+    "Settings and credentials come from the environment, exactly as the SCF functions read "
+    "them (TENCENTCLOUD_SECRETID/_SECRETKEY/_SESSIONTOKEN, MEDIA_TAGGER_*; "
+    "MEDIA_TAGGER_ENDPOINT_URL points at the local emulator). One JSON line per decision goes "
+    "to stdout; progress and the summary go to stderr. Exit codes: 0 done, 1 configuration or "
+    "remote error, 2 bad command line, 3 some objects failed, 130 interrupted."
+)
+
+
+def _bucket(text: str) -> str:
+    try:
+        return check_bucket_name(text, "--bucket")
+    except ConfigError as exc:
+        raise argparse.ArgumentTypeError(f"{text!r}: {exc.problem}") from exc
+
+
+def _region(text: str) -> str:
+    try:
+        return check_region(text, "--region")
+    except ConfigError as exc:
+        raise argparse.ArgumentTypeError(f"{text!r}: {exc.problem}") from exc
+
+
+def _rate(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0 < value <= MAX_RATE:
+        raise argparse.ArgumentTypeError(
+            f"{text!r}: must be a number above 0 and at most {MAX_RATE:g}"
+        )
+    return value
+
+
+def _positive_int(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"{text!r}: must be a whole number of at least 1")
+    return int(text)
+
+
+def _instant(text: str) -> str:
+    try:
+        parse_instant(text, 0.0)  # checked now, resolved against the clock when the run starts
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from exc
+    return text
+
+
+def _common(parser: argparse.ArgumentParser, dry_run_help: str) -> None:
+    parser.add_argument(
+        "--bucket", required=True, type=_bucket, help="full bucket name <name>-<appid>"
+    )
+    parser.add_argument(
+        "--region", required=True, type=_region, help="the bucket's region, e.g. ap-guangzhou"
+    )
+    parser.add_argument(
+        "--dry-run",
+        action="store_true",
+        help=dry_run_help,
+    )
+
+
+def _backfill_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = commands.add_parser(
+        "backfill",
+        help="submit MediaInfo jobs for objects already in the bucket",
+        description=(
+            "List the bucket and submit a MediaInfo job for every object the upload function "
+            "would accept (MEDIA_TAGGER_EXTENSIONS, _INCLUDE_PREFIXES, _EXCLUDE_PREFIXES; no "
+            "folder markers or empty objects), skipping objects whose tags already record a "
+            "result for their current ETag. Ctrl-C saves a checkpoint; the same command then "
+            "continues after the last fully handled object. " + SETTINGS_NOTE
+        ),
+    )
+    _common(parser, "decide and log every object, but submit no job and write no state file")
+    parser.add_argument("--prefix", default="", help="only list keys starting with this")
+    parser.add_argument(
+        "--rate",
+        type=_rate,
+        default=DEFAULT_RATE,
+        help=f"most MediaInfo jobs submitted per second (default {DEFAULT_RATE:g})",
+    )
+    parser.add_argument(
+        "--state-file",
+        type=Path,
+        help="checkpoint file (default: backfill-<bucket>-<region>[-<prefix hash>].state.json "
+        "in the current folder); delete it to start over",
+    )
+    parser.add_argument(
+        "--max-objects",
+        type=_positive_int,
+        help="stop (resumably) after handling this many objects in this run",
+    )
+    parser.add_argument(
+        "--no-count",
+        action="store_true",
+        help="skip the first listing pass that counts objects for the ETA",
+    )
+
+
+def _reconcile_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = commands.add_parser(
+        "reconcile",
+        help="apply finished job results whose callback never arrived",
+        description=(
+            "List the Success/Failed MediaInfo jobs created in a time window (GET /jobs) and, "
+            "for every object that does not carry its result yet, apply the newest job whose "
+            "UserData ETag matches the object's current ETag, through the callback's own "
+            "checks (GET /jobs/<id>, stale guard, tag merge). " + SETTINGS_NOTE
+        ),
+    )
+    _common(parser, "decide and log every object, but write no tags")
+    parser.add_argument(
+        "--since",
+        type=_instant,
+        default="24h",
+        help="window start: a duration ago (30m, 24h, 7d, 1h30m) or a time with an offset "
+        "(2024-11-25T10:00:00+08:00); default 24h",
+    )
+    parser.add_argument(
+        "--until",
+        type=_instant,
+        default="now",
+        help="window end, same forms as --since (default now)",
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m shared",
+        description="Operator tools of cos-media-tagger. " + SETTINGS_NOTE,
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    _backfill_parser(commands)
+    _reconcile_parser(commands)
+    return parser

@@ -1,0 +1,235 @@
+"""The reconcile use case: apply finished MediaInfo results whose callback never arrived.
+
+Lists the jobs of a creation-time window (GET /jobs?tag=MediaInfo&states=Success,Failed, every
+page through nextToken), keeps ours (UserData we wrote), groups them by object and, per object:
+1. GET ?tagging: when the newest job's result merged into the tags changes nothing, the object
+   already carries it (``unchanged``; one request for the common case).
+2. HEAD: the job to apply is the newest finished one whose UserData ETag and size equal the
+   object's now; when there is none, every result in the window describes older content
+   (``stale``: the upload function owes the current content its own job).
+3. ``JobResultWriter.apply``: the callback function's own path after authentication (GET
+   /jobs/<id>, same bucket/object, finished, HEAD stale guard, merge, PUT only when changed).
+One decision line per object (and per foreign job); one object's error never stops the others.
+A ``deadline`` stops starting new objects (the next run's window overlaps). No HTTP here.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import Counter
+from collections.abc import Callable, Sequence
+from concurrent.futures import Executor
+from dataclasses import dataclass, field
+from typing import Any
+
+from shared.contract.userdata import UserDataFacts, decode_user_data
+from shared.decision_log import DecisionLog
+from shared.errors import CosNotFoundError, MediaTaggerError
+from shared.media.tags import STATUS_FIELD, merge_tags, same_tags
+from shared.models import Job, ObjectRef
+from shared.ports import MediaJobs, ObjectStore
+from shared.records import record
+from shared.results.reply import CallbackReply, error_reply, skipped, unchanged
+from shared.results.writer import JobResultWriter, result_tags
+from shared.time_window import ci_time, parse_ci_time
+
+FINISHED_STATES = ("Success", "Failed")
+PAGE_SIZE = 100
+MAX_PAGES = 10_000  # a runaway nextToken loop stops here rather than never
+
+
+@record
+class ReconcileWindow:
+    """Jobs created from ``start`` to ``end`` (epoch seconds, inclusive at CI's 1 s precision)."""
+
+    start: float
+    end: float
+
+    @classmethod
+    def ending_at(cls, now: float, window_s: float, settle_s: float) -> ReconcileWindow:
+        """The timer's window: ``window_s`` back from now, leaving out the last ``settle_s``
+        (those jobs' callbacks may still be on their way)."""
+        return cls(now - window_s, now - settle_s)
+
+
+@dataclass
+class ReconcileSummary:
+    jobs: int = 0
+    objects: int = 0
+    outcomes: Counter[str] = field(default_factory=Counter)
+    errors: int = 0  # objects that failed transiently (5xx after retries, timeouts)
+    incomplete: bool = False  # the deadline stopped the run before every object was seen
+
+    def add(self, other: ReconcileSummary) -> None:
+        self.jobs += other.jobs
+        self.objects += other.objects
+        self.outcomes.update(other.outcomes)
+        self.errors += other.errors
+        self.incomplete = self.incomplete or other.incomplete
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "jobs": self.jobs,
+            "objects": self.objects,
+            "outcomes": dict(sorted(self.outcomes.items())),
+            "errors": self.errors,
+            "incomplete": self.incomplete,
+        }
+
+
+def _newest_first(jobs: Sequence[Job]) -> list[Job]:
+    """By creation time (the submission order is what UserData's ETag is about). CI prints it to
+    the second; ties keep the listing order, newest first (orderByTime=Desc; sort is stable)."""
+    return sorted(jobs, key=lambda job: parse_ci_time(job.creation_time) or 0.0, reverse=True)
+
+
+class Reconciler:
+    """Reconciles one bucket's window; one instance per run."""
+
+    def __init__(
+        self,
+        store: ObjectStore,
+        jobs: MediaJobs,
+        log: DecisionLog,
+        *,
+        tag_prefix: str,
+        tag_fields: Sequence[str],
+        dry_run: bool = False,
+        clock: Callable[[], float] = time.time,
+        deadline: float | None = None,
+        executor: Executor | None = None,
+    ) -> None:
+        self._store = store
+        self._jobs = jobs
+        self._log = log
+        self._prefix = tag_prefix
+        self._fields = tuple(tag_fields)
+        self._clock = clock
+        self._deadline = deadline
+        self._writer = JobResultWriter(
+            store,
+            jobs,
+            tag_prefix=tag_prefix,
+            tag_fields=tag_fields,
+            deadline=deadline,
+            executor=executor,
+            dry_run=dry_run,
+        )
+
+    def run(self, bucket: str, region: str, window: ReconcileWindow) -> ReconcileSummary:
+        summary = ReconcileSummary()
+        listed = self.list_finished_jobs(bucket, region, window)
+        summary.jobs = len(listed)
+        groups = self._group_by_object(bucket, region, listed)
+        for obj, candidates in groups.items():
+            if self._out_of_time():
+                break
+            reply = self._reconcile_logged(obj, candidates)
+            summary.objects += 1
+            summary.outcomes[_outcome_name(reply)] += 1
+            summary.errors += reply.status >= 500
+        summary.incomplete = self._out_of_time()
+        if summary.incomplete:
+            self._log.decision("stopped", bucket=bucket, reason="deadline", level=logging.WARNING)
+        return summary
+
+    def _out_of_time(self) -> bool:
+        return self._deadline is not None and self._clock() >= self._deadline
+
+    def list_finished_jobs(self, bucket: str, region: str, window: ReconcileWindow) -> list[Job]:
+        """Every Success/Failed MediaInfo job created in ``window``, all pages."""
+        found: list[Job] = []
+        token: str | None = None
+        for _ in range(MAX_PAGES):
+            if self._out_of_time():
+                break  # the jobs listed so far are still worth a look
+            page = self._jobs.list_jobs(
+                bucket,
+                region,
+                states=FINISHED_STATES,
+                start_creation_time=ci_time(window.start),
+                end_creation_time=ci_time(window.end),
+                size=PAGE_SIZE,
+                next_token=token,
+                order_by_time="Desc",
+                deadline=self._deadline,
+            )
+            found.extend(page.jobs)
+            if not page.next_token or page.next_token == token or not page.jobs:
+                break
+            token = page.next_token
+        return found
+
+    def _group_by_object(
+        self, bucket: str, region: str, listed: Sequence[Job]
+    ) -> dict[ObjectRef, list[Job]]:
+        groups: dict[ObjectRef, list[Job]] = {}
+        for job in listed:
+            facts = decode_user_data(job.operation.user_data)
+            key = job.input.object
+            reason = _unusable(job, facts, bucket)
+            if reason is not None or facts is None or not key:
+                self._log.decision(
+                    "skipped", bucket=bucket, key=key, job_id=job.job_id, reason=reason
+                )
+                continue
+            groups.setdefault(ObjectRef(bucket, region, key, facts.version_id), []).append(job)
+        return {obj: _newest_first(jobs) for obj, jobs in groups.items()}
+
+    def _reconcile_logged(self, obj: ObjectRef, candidates: list[Job]) -> CallbackReply:
+        started = self._clock()
+        try:
+            reply = self._reconcile(obj, candidates)
+        except MediaTaggerError as exc:
+            reply = error_reply(exc, job_id=candidates[0].job_id, key=obj.key)
+        reply.log_to(self._log, bucket=obj.bucket, ms=round((self._clock() - started) * 1000))
+        return reply
+
+    def _reconcile(self, obj: ObjectRef, candidates: list[Job]) -> CallbackReply:
+        newest = candidates[0]
+        try:
+            existing = self._store.get_object_tagging(obj, deadline=self._deadline)
+        except CosNotFoundError:
+            return skipped("object-gone", "GET tagging answered 404", newest.job_id, obj.key)
+        if self._carries(existing, newest):
+            status = dict(existing).get(self._prefix + STATUS_FIELD, "")
+            return unchanged(status, newest.job_id, obj.key)
+        try:
+            head = self._store.head_object(obj, deadline=self._deadline)
+        except CosNotFoundError:
+            return skipped("object-gone", "HEAD answered 404", newest.job_id, obj.key)
+        for job in candidates:
+            facts = _facts(job)
+            if facts.etag.strip('"') == head.etag and facts.size == head.size:
+                return self._writer.apply(obj, job.job_id)
+        detail = "no finished job in the window describes the object's current content"
+        return skipped("stale", detail, newest.job_id, obj.key)
+
+    def _carries(self, existing: tuple[tuple[str, str], ...], job: Job) -> bool:
+        """True when writing ``job``'s result would leave the tags exactly as they are."""
+        ours = result_tags(job, _facts(job), self._prefix, self._fields)
+        merged, _ = merge_tags(existing, ours, self._prefix)
+        return self._prefix + STATUS_FIELD in dict(merged) and same_tags(merged, existing)
+
+
+def _unusable(job: Job, facts: UserDataFacts | None, bucket: str) -> str | None:
+    """Why a listed job cannot be reconciled, or None."""
+    if facts is None:
+        return "unknown-provenance"  # not submitted by us (or UserData we cannot read)
+    if not job.input.object or job.input.bucket_id != bucket:
+        return "other-object"
+    if not job.is_finished:
+        return "not-finished"
+    return None
+
+
+def _facts(job: Job) -> UserDataFacts:
+    facts = decode_user_data(job.operation.user_data)
+    if facts is None:  # grouping keeps only jobs with our UserData
+        raise AssertionError("a grouped job without our UserData")
+    return facts
+
+
+def _outcome_name(reply: CallbackReply) -> str:
+    return f"skipped:{reply.reason}" if reply.outcome == "skipped" else reply.outcome

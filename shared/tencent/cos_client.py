@@ -1,0 +1,128 @@
+"""COS object client: HEAD Object, GET/PUT Object tagging, GET Bucket (ports.ObjectStore).
+
+Wire details (signing, encoding, retries, error mapping) live in ``shared.tencent.transport``; XML
+in ``shared.tencent.xml_answers``. This module must not parse XML itself, merge or validate tag
+content (that is ``shared.media.tags``), or log object metadata beyond keys.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TypeVar
+
+import requests
+
+from shared.errors import CosError, CosNotFoundError, EventError, MalformedBodyError
+from shared.models import BucketPage, ObjectHead, ObjectRef, TagSet
+from shared.tencent.endpoints import cos_host
+from shared.tencent.transport import Transport
+from shared.tencent.xml_answers import build_tagging, parse_list_bucket, parse_tagging
+
+NO_TAG_SET = "NoSuchTagSet"
+Parsed = TypeVar("Parsed")
+
+
+def _object_key(obj: ObjectRef) -> str:
+    # "" and "/" would address the bucket itself, not an object.
+    if obj.key in ("", "/"):
+        raise EventError("object key is empty")
+    return obj.key
+
+
+def _parsed(response: requests.Response, parse: Callable[[bytes], Parsed]) -> Parsed:
+    """A 2xx answer that is not a COS document is COS's fault (a CosError, 502 upstream), never
+    the caller's: left as MalformedBodyError it would read as bad callback input (400)."""
+    try:
+        return parse(response.content)
+    except MalformedBodyError as exc:
+        raise CosError(
+            response.status_code,
+            "MalformedResponse",
+            f"COS answered a document that cannot be used: {type(exc).__name__}",
+            response.headers.get("x-cos-request-id"),
+        ) from exc
+
+
+def _tagging_params(obj: ObjectRef) -> dict[str, str]:
+    params = {"tagging": ""}
+    if obj.version_id:
+        params["versionId"] = obj.version_id
+    return params
+
+
+class CosClient:
+    """COS calls on ``<bucket>.cos.<region>.myqcloud.com`` through one ``Transport``."""
+
+    def __init__(self, transport: Transport) -> None:
+        self._transport = transport
+
+    def head_object(self, obj: ObjectRef, *, deadline: float | None = None) -> ObjectHead:
+        params = {"versionId": obj.version_id} if obj.version_id else {}
+        response = self._transport.request(
+            "cos",
+            "HEAD",
+            cos_host(obj.bucket, obj.region),
+            _object_key(obj),
+            params=params,
+            deadline=deadline,
+        )
+        headers = response.headers
+        return ObjectHead(
+            etag=headers.get("ETag", "").strip('"'),
+            size=int(headers.get("Content-Length", "0")),
+            content_type=headers.get("Content-Type"),
+            version_id=headers.get("x-cos-version-id"),
+            last_modified=headers.get("Last-Modified"),
+        )
+
+    def get_object_tagging(self, obj: ObjectRef, *, deadline: float | None = None) -> TagSet:
+        """The object's tags; an object that never had tags (404 NoSuchTagSet) has none."""
+        try:
+            response = self._transport.request(
+                "cos",
+                "GET",
+                cos_host(obj.bucket, obj.region),
+                _object_key(obj),
+                params=_tagging_params(obj),
+                deadline=deadline,
+            )
+        except CosNotFoundError as exc:
+            if exc.code == NO_TAG_SET:
+                return ()
+            raise
+        return _parsed(response, parse_tagging)
+
+    def put_object_tagging(
+        self, obj: ObjectRef, tags: TagSet, *, deadline: float | None = None
+    ) -> None:
+        """Replace the whole tag set (COS has no "add one tag" call)."""
+        self._transport.request(
+            "cos",
+            "PUT",
+            cos_host(obj.bucket, obj.region),
+            _object_key(obj),
+            params=_tagging_params(obj),
+            headers={"Content-Type": "application/xml"},
+            body=build_tagging(tags),
+            deadline=deadline,
+        )
+
+    def list_objects(
+        self,
+        bucket: str,
+        region: str,
+        *,
+        prefix: str = "",
+        marker: str = "",
+        max_keys: int = 1000,
+        deadline: float | None = None,
+    ) -> BucketPage:
+        """One page of GET Bucket. Keys come URL-encoded (any byte survives XML) and are decoded."""
+        params = {"prefix": prefix, "marker": marker}
+        params = {name: value for name, value in params.items() if value}
+        params["max-keys"] = str(max_keys)
+        params["encoding-type"] = "url"
+        response = self._transport.request(
+            "cos", "GET", cos_host(bucket, region), "/", params=params, deadline=deadline
+        )
+        return _parsed(response, parse_list_bucket)
