@@ -16,8 +16,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from shared.media.mediainfo import job_from_tree
 from shared.models import Job
+from shared.tencent.jobs_detail import job_from_tree
 
 SECRET = "s3cr3t-callback-key-0123456789abcdefXYZ"
 BUCKET = "media-uploads-1250000000"

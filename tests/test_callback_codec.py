@@ -6,10 +6,9 @@ import base64
 
 import pytest
 
-from shared.callback.notice import MAX_JSON_DEPTH, decode_json_object
+from shared.callback.notice import MAX_JSON_DEPTH, decode_json_object, parse_callback_body
 from shared.errors import MalformedBodyError, XmlSecurityError
 from shared.models import CallbackNotice
-from shared.tencent.xml_answers import parse_callback_body
 from tests.codec_fixtures import load_event, load_fixture
 
 

@@ -13,7 +13,8 @@ import requests
 from emulator.ci.probe import MediaProbeError, find_ffprobe, media_info_nodes
 from emulator.faults import Faults
 from emulator.xmlreply import to_json_object
-from shared.tencent.xml_answers import as_list, element_to_tree, parse_error_body, parse_xml
+from shared.tencent.xml_answers import parse_error_body
+from shared.tencent.xml_parser import as_list, element_to_tree, parse_xml
 from tests.emulator_fixtures import (
     BUCKET,
     CI_HOST,

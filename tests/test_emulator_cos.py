@@ -16,12 +16,8 @@ import requests
 from emulator.cos.tagging import parse_tagging_header, validate_tags
 from emulator.faults import Faults
 from emulator.wire import ServiceError
-from shared.tencent.xml_answers import (
-    element_to_tree,
-    parse_error_body,
-    parse_list_bucket,
-    parse_xml,
-)
+from shared.tencent.xml_answers import parse_error_body, parse_list_bucket
+from shared.tencent.xml_parser import element_to_tree, parse_xml
 from tests.emulator_fixtures import BUCKET, COS_HOST, Harness, harness, md5_hex, start_harness
 
 __all__ = ["harness"]

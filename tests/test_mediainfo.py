@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from shared.errors import MalformedBodyError
-from shared.media.mediainfo import job_from_tree, media_info_from_tree
+from shared.media.mediainfo import media_info_from_tree
 from shared.models import (
     AudioStream,
     FormatInfo,
@@ -20,7 +20,8 @@ from shared.models import (
     VideoStream,
 )
 from shared.records import fields
-from shared.tencent.xml_answers import element_to_tree, parse_xml
+from shared.tencent.jobs_detail import job_from_tree
+from shared.tencent.xml_parser import element_to_tree, parse_xml
 from tests.codec_fixtures import load_fixture
 
 # The handbook's realistic example (cos-ci-api.md §4), typed by hand.

@@ -18,8 +18,8 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from shared.media.tags import KNOWN_TAG_FIELDS, RESULT_FIELDS, media_tags
-from shared.tencent.xml_answers import parse_callback_body
+from shared.callback.notice import parse_callback_body
+from shared.media.tag_format import KNOWN_TAG_FIELDS, RESULT_FIELDS, media_tags
 
 P = "media:"
 ASCII_ALLOWED = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 +-=._:/@")

@@ -13,13 +13,11 @@ import unicodedata
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from shared.media.tags import (
-    DEFAULT_TAG_FIELDS,
+from shared.media.tag_format import DEFAULT_TAG_FIELDS, media_tags, sanitise_key
+from shared.media.tag_merge import (
     MAX_TAGS,
-    media_tags,
     merge_tags,
     recorded_result_etag,
-    sanitise_key,
     status_tags_for_failure,
     status_tags_for_success,
 )

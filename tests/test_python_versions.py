@@ -48,13 +48,13 @@ for v in vectors["vectors"] + vectors["doc_examples"]:
     assert got == v["authorization"], (v["name"], got)
     signed += 1
 
-from shared.tencent.xml_answers import parse_callback_body
+from shared.callback.notice import parse_callback_body
 notices = [parse_callback_body((root / "tests/fixtures" / name).read_bytes())
            for name in ("ci_callback_mediainfo.json", "ci_callback_mediainfo.xml")]
 assert notices[0] == notices[1], "JSON and XML callbacks differ"
 info = notices[0].jobs[0].operation.media_info
 
-from shared.media.tags import DEFAULT_TAG_FIELDS, media_tags
+from shared.media.tag_format import DEFAULT_TAG_FIELDS, media_tags
 tags = dict(media_tags(info, DEFAULT_TAG_FIELDS, "media:"))
 assert tags["media:resolution"] == "1920x1080", tags
 

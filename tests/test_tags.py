@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from shared.media.tags import (
+from shared.media.tag_format import (
     DEFAULT_TAG_FIELDS,
     KNOWN_TAG_FIELDS,
     format_container,
@@ -19,14 +19,16 @@ from shared.media.tags import (
     format_kbps,
     format_rotation,
     media_tags,
+    sanitise_key,
+    sanitise_value,
+    tag_key,
+)
+from shared.media.tag_merge import (
     merge_tags,
     recorded_result_etag,
     same_tags,
-    sanitise_key,
-    sanitise_value,
     status_tags_for_failure,
     status_tags_for_success,
-    tag_key,
 )
 from shared.models import AudioStream, FormatInfo, MediaInfo, Tag, TagSet, VideoStream
 

@@ -13,9 +13,18 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from qcloud_cos.cos_comm import format_xml  # noqa: TID251 - test-only oracle (the official SDK)
 
+from shared.callback.notice import parse_callback_body
 from shared.errors import EventError, MalformedBodyError, XmlSecurityError
 from shared.models import BucketPage, JobsPage, ListedObject
-from shared.tencent import xml_answers as xmlcodec
+from shared.tencent.xml_answers import (
+    ErrorBody,
+    parse_error_body,
+    parse_jobs_response,
+    parse_list_bucket,
+    parse_tagging,
+)
+from shared.tencent.xml_parser import MAX_XML_DEPTH, element_to_tree, parse_xml
+from shared.tencent.xml_requests import build_media_info_job_request, build_tagging
 from tests.codec_fixtures import ATTACK_FIXTURES, load_fixture
 
 SEED_BODY = (
@@ -35,7 +44,7 @@ def submit_body(**overrides: Any) -> bytes:
         "callback_format": "JSON",
     }
     args.update(overrides)
-    return xmlcodec.build_media_info_job_request(**args)
+    return build_media_info_job_request(**args)
 
 
 def sdk_body(key: str, user_data: str, level: int, url: str, fmt: str) -> bytes:
@@ -76,7 +85,7 @@ def test_submit_body_escapes_markup_in_key_and_url() -> None:
     body = submit_body(object_key="a&b<c>d.mp4", callback_url="https://h/cb?t=1&x=<y>")
     assert b"<Object>a&amp;b&lt;c&gt;d.mp4</Object>" in body
     assert b"<CallBack>https://h/cb?t=1&amp;x=&lt;y&gt;</CallBack>" in body
-    tree = xmlcodec.element_to_tree(xmlcodec.parse_xml(body))
+    tree = element_to_tree(parse_xml(body))
     assert tree["Input"]["Object"] == "a&b<c>d.mp4"
     assert tree["CallBack"] == "https://h/cb?t=1&x=<y>"
 
@@ -84,7 +93,7 @@ def test_submit_body_escapes_markup_in_key_and_url() -> None:
 def test_submit_body_keeps_a_carriage_return_in_a_key_as_a_reference() -> None:
     body = submit_body(object_key="a\rb\n\tc")
     assert b"<Object>a&#13;b\n\tc</Object>" in body
-    assert xmlcodec.element_to_tree(xmlcodec.parse_xml(body))["Input"]["Object"] == "a\rb\n\tc"
+    assert element_to_tree(parse_xml(body))["Input"]["Object"] == "a\rb\n\tc"
 
 
 @pytest.mark.parametrize("bad", ["a\x00b", "a\x01", "\x0b", "\x1f", "x\ufffe", "x\uffff", "\ud800"])
@@ -128,9 +137,7 @@ xml_text = st.text(
 @settings(suppress_health_check=[HealthCheck.too_slow], deadline=None)  # shared CI box
 @given(key=xml_text, url=xml_text)
 def test_any_legal_key_and_url_survive_build_then_parse(key: str, url: str) -> None:
-    tree = xmlcodec.element_to_tree(
-        xmlcodec.parse_xml(submit_body(object_key=key, callback_url=url))
-    )
+    tree = element_to_tree(parse_xml(submit_body(object_key=key, callback_url=url)))
     assert tree["Input"]["Object"] == key
     assert tree["CallBack"] == url
 
@@ -144,19 +151,19 @@ def test_build_tagging_is_exact_and_matches_the_sdk() -> None:
         "<Tagging><TagSet><Tag><Key>media:codec</Key><Value>h264</Value></Tag>"
         "<Tag><Key>项目 A</Key><Value>a&amp;b &lt;c&gt;</Value></Tag></TagSet></Tagging>"
     ).encode()
-    assert xmlcodec.build_tagging(tags) == expected
+    assert build_tagging(tags) == expected
     sdk = format_xml({"TagSet": {"Tag": [{"Key": k, "Value": v} for k, v in tags]}}, "Tagging")
     assert expected == sdk.split(b"?>\n", 1)[1]
 
 
 def test_build_tagging_of_nothing_is_an_empty_tag_set() -> None:
-    assert xmlcodec.build_tagging(()) == b"<Tagging><TagSet></TagSet></Tagging>"
+    assert build_tagging(()) == b"<Tagging><TagSet></TagSet></Tagging>"
 
 
 @settings(suppress_health_check=[HealthCheck.too_slow], deadline=None)  # shared CI box
 @given(st.lists(st.tuples(xml_text, xml_text), max_size=10).map(tuple))
 def test_tagging_round_trips(tags: tuple[tuple[str, str], ...]) -> None:
-    assert xmlcodec.parse_tagging(xmlcodec.build_tagging(tags)) == tags
+    assert parse_tagging(build_tagging(tags)) == tags
 
 
 @pytest.mark.parametrize(
@@ -175,13 +182,13 @@ def test_tagging_round_trips(tags: tuple[tuple[str, str], ...]) -> None:
     ],
 )
 def test_parse_tagging_fixtures(fixture: str, expected: tuple[tuple[str, str], ...]) -> None:
-    assert xmlcodec.parse_tagging(load_fixture(fixture)) == expected
+    assert parse_tagging(load_fixture(fixture)) == expected
 
 
 def test_parse_tagging_keeps_an_empty_value_and_tolerates_no_tag_set() -> None:
     body = b"<Tagging><TagSet><Tag><Key>k</Key><Value/></Tag></TagSet></Tagging>"
-    assert xmlcodec.parse_tagging(body) == (("k", ""),)
-    assert xmlcodec.parse_tagging(b"<Tagging/>") == ()
+    assert parse_tagging(body) == (("k", ""),)
+    assert parse_tagging(b"<Tagging/>") == ()
 
 
 @pytest.mark.parametrize(
@@ -195,15 +202,15 @@ def test_parse_tagging_keeps_an_empty_value_and_tolerates_no_tag_set() -> None:
 )
 def test_parse_tagging_refuses_other_shapes(body: bytes) -> None:
     with pytest.raises(MalformedBodyError):
-        xmlcodec.parse_tagging(body)
+        parse_tagging(body)
 
 
 # --- error bodies ---------------------------------------------------------------------------
 
 
 def test_parse_cos_error_body() -> None:
-    error = xmlcodec.parse_error_body(load_fixture("cos_error.xml"))
-    assert error == xmlcodec.ErrorBody(
+    error = parse_error_body(load_fixture("cos_error.xml"))
+    assert error == ErrorBody(
         code="NoSuchKey",
         message="The specified key does not exist.",
         request_id="NjQ4MmE1ZjBfOGQyNzE5MV8xZGZmXzE0NGZh",
@@ -213,7 +220,7 @@ def test_parse_cos_error_body() -> None:
 
 
 def test_parse_ci_error_body() -> None:
-    error = xmlcodec.parse_error_body(load_fixture("ci_error.xml"))
+    error = parse_error_body(load_fixture("ci_error.xml"))
     assert error is not None
     assert (error.code, error.message) == ("SlowDown", "Please reduce your request rate.")
     assert error.request_id == "NjQ4MmE1ZjBfYzZkMjI2NF8xMGE0XzE="
@@ -222,7 +229,7 @@ def test_parse_ci_error_body() -> None:
 
 
 def test_parse_error_body_without_fields() -> None:
-    assert xmlcodec.parse_error_body(b"<Error/>") == xmlcodec.ErrorBody("", "", None, None)
+    assert parse_error_body(b"<Error/>") == ErrorBody("", "", None, None)
 
 
 @pytest.mark.parametrize(
@@ -238,14 +245,14 @@ def test_parse_error_body_without_fields() -> None:
     ],
 )
 def test_parse_error_body_answers_none_for_anything_else(body: bytes) -> None:
-    assert xmlcodec.parse_error_body(body) is None
+    assert parse_error_body(body) is None
 
 
 # --- CI job answers -------------------------------------------------------------------------
 
 
 def test_parse_submit_response() -> None:
-    page = xmlcodec.parse_jobs_response(load_fixture("ci_submit_response.xml"))
+    page = parse_jobs_response(load_fixture("ci_submit_response.xml"))
     assert page.non_exist_job_ids == () and page.next_token is None
     (job,) = page.jobs
     assert (job.job_id, job.state, job.tag) == (
@@ -268,7 +275,7 @@ def test_parse_submit_response() -> None:
 
 
 def test_parse_describe_with_non_exist_job_ids() -> None:
-    page = xmlcodec.parse_jobs_response(load_fixture("ci_describe_with_nonexist.xml"))
+    page = parse_jobs_response(load_fixture("ci_describe_with_nonexist.xml"))
     (job,) = page.jobs
     assert (job.state, job.code) == ("Failed", "Failed")
     assert job.message == "The input file format is not supported"
@@ -282,7 +289,7 @@ def test_parse_describe_with_non_exist_job_ids() -> None:
 
 
 def test_parse_describe_where_no_job_exists() -> None:
-    page = xmlcodec.parse_jobs_response(load_fixture("ci_describe_all_unknown.xml"))
+    page = parse_jobs_response(load_fixture("ci_describe_all_unknown.xml"))
     assert page.jobs == ()
     assert page.non_exist_job_ids == (
         "jdeadbeef000000000000000000000001",
@@ -291,7 +298,7 @@ def test_parse_describe_where_no_job_exists() -> None:
 
 
 def test_parse_job_list_with_next_token() -> None:
-    page = xmlcodec.parse_jobs_response(load_fixture("ci_jobs_list.xml"))
+    page = parse_jobs_response(load_fixture("ci_jobs_list.xml"))
     assert [job.job_id for job in page.jobs] == [
         "ja000000000000000000000000000000a",
         "jb000000000000000000000000000000b",
@@ -312,7 +319,7 @@ def test_parse_job_list_with_next_token() -> None:
 
 
 def test_parse_empty_job_list() -> None:
-    assert xmlcodec.parse_jobs_response(load_fixture("ci_jobs_list_empty.xml")) == JobsPage()
+    assert parse_jobs_response(load_fixture("ci_jobs_list_empty.xml")) == JobsPage()
 
 
 @pytest.mark.parametrize(
@@ -326,14 +333,14 @@ def test_parse_empty_job_list() -> None:
 )
 def test_parse_jobs_response_refuses_what_is_not_a_job(body: bytes) -> None:
     with pytest.raises(MalformedBodyError):
-        xmlcodec.parse_jobs_response(body)
+        parse_jobs_response(body)
 
 
 # --- GET Bucket -----------------------------------------------------------------------------
 
 
 def test_parse_list_bucket() -> None:
-    page = xmlcodec.parse_list_bucket(load_fixture("cos_list_bucket.xml"))
+    page = parse_list_bucket(load_fixture("cos_list_bucket.xml"))
     assert page == BucketPage(
         objects=(
             ListedObject(
@@ -356,14 +363,14 @@ def test_parse_list_bucket() -> None:
 
 
 def test_parse_list_bucket_decodes_url_encoded_keys() -> None:
-    page = xmlcodec.parse_list_bucket(load_fixture("cos_list_bucket_url.xml"))
+    page = parse_list_bucket(load_fixture("cos_list_bucket_url.xml"))
     assert [obj.key for obj in page.objects] == ["视频/测试 文件.mp4"]
     assert page.common_prefixes == ("视频/子/",)
     assert page.is_truncated is False
 
 
 def test_parse_empty_list_bucket() -> None:
-    assert xmlcodec.parse_list_bucket(load_fixture("cos_list_bucket_empty.xml")) == BucketPage(
+    assert parse_list_bucket(load_fixture("cos_list_bucket_empty.xml")) == BucketPage(
         objects=(), is_truncated=False
     )
 
@@ -381,29 +388,29 @@ def test_parse_empty_list_bucket() -> None:
 )
 def test_parse_list_bucket_refuses_entries_without_key_or_size(contents: bytes) -> None:
     with pytest.raises(MalformedBodyError):
-        xmlcodec.parse_list_bucket(b"<ListBucketResult>" + contents + b"</ListBucketResult>")
+        parse_list_bucket(b"<ListBucketResult>" + contents + b"</ListBucketResult>")
 
 
 # --- generic tree ---------------------------------------------------------------------------
 
 
 def test_element_to_tree_groups_repeated_siblings_and_keeps_leaf_text() -> None:
-    root = xmlcodec.parse_xml(
+    root = parse_xml(
         '<r xmlns="http://example.com/ns"><a>1</a><b/><a>2</a><c><d> x </d></c><a>3</a></r>'
     )
-    assert xmlcodec.element_to_tree(root) == {"a": ["1", "2", "3"], "b": "", "c": {"d": " x "}}
+    assert element_to_tree(root) == {"a": ["1", "2", "3"], "b": "", "c": {"d": " x "}}
 
 
 def test_parse_xml_accepts_text_and_utf8_bytes_with_prolog() -> None:
     body = '<?xml version="1.0" encoding="utf-8"?><a><b>视频</b></a>'
-    assert xmlcodec.parse_xml(body).find("b").text == "视频"  # type: ignore[union-attr]
-    assert xmlcodec.parse_xml(body.encode()).find("b").text == "视频"  # type: ignore[union-attr]
+    assert parse_xml(body).find("b").text == "视频"  # type: ignore[union-attr]
+    assert parse_xml(body.encode()).find("b").text == "视频"  # type: ignore[union-attr]
 
 
 @pytest.mark.parametrize("body", [b"", b"<a>", b"<a></b>", b"not xml", b"<a>\xff</a>", b"<a/><b/>"])
 def test_parse_xml_refuses_broken_xml(body: bytes) -> None:
     with pytest.raises(MalformedBodyError) as caught:
-        xmlcodec.parse_xml(body)
+        parse_xml(body)
     assert not isinstance(caught.value, XmlSecurityError)
 
 
@@ -412,19 +419,19 @@ def nested(depth: int) -> bytes:
 
 
 def test_parse_xml_depth_limit() -> None:
-    assert xmlcodec.parse_xml(nested(xmlcodec.MAX_XML_DEPTH)).tag == "a"
+    assert parse_xml(nested(MAX_XML_DEPTH)).tag == "a"
     with pytest.raises(MalformedBodyError, match="deeper"):
-        xmlcodec.parse_xml(nested(xmlcodec.MAX_XML_DEPTH + 1))
+        parse_xml(nested(MAX_XML_DEPTH + 1))
 
 
 # --- hostile XML, for every parser --------------------------------------------------------
 
 PARSERS: dict[str, Callable[[bytes], object]] = {
-    "parse_xml": xmlcodec.parse_xml,
-    "parse_tagging": xmlcodec.parse_tagging,
-    "parse_jobs_response": xmlcodec.parse_jobs_response,
-    "parse_list_bucket": xmlcodec.parse_list_bucket,
-    "parse_callback_body": xmlcodec.parse_callback_body,
+    "parse_xml": parse_xml,
+    "parse_tagging": parse_tagging,
+    "parse_jobs_response": parse_jobs_response,
+    "parse_list_bucket": parse_list_bucket,
+    "parse_callback_body": parse_callback_body,
 }
 
 
@@ -453,8 +460,8 @@ def test_every_parser_refuses_deep_nesting(parser: Callable[[bytes], object]) ->
 
 @pytest.mark.parametrize("fixture", ATTACK_FIXTURES)
 def test_error_body_parser_refuses_attacks_quietly(fixture: str) -> None:
-    assert xmlcodec.parse_error_body(load_fixture(fixture)) is None
-    assert xmlcodec.parse_error_body(nested(100_000)) is None
+    assert parse_error_body(load_fixture(fixture)) is None
+    assert parse_error_body(nested(100_000)) is None
 
 
 def test_the_refused_characters_are_exactly_those_xml_1_0_cannot_carry() -> None:

@@ -18,7 +18,7 @@ from emulator.ci.jobs import CI_TIME_FORMAT, JobRecord, JobStore, job_detail_nod
 from emulator.wire import ApiRequest, Reply, ServiceError
 from emulator.xmlreply import XML_CONTENT_TYPE, XmlNode, to_xml
 from shared.errors import MalformedBodyError
-from shared.tencent.xml_answers import element_to_tree, parse_xml
+from shared.tencent.xml_parser import element_to_tree, parse_xml
 
 MAX_REQUEST_BODY = 64 * 1024
 MAX_USER_DATA = 1024

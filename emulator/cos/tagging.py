@@ -15,7 +15,7 @@ from urllib.parse import unquote
 from emulator.wire import ServiceError
 from emulator.xmlreply import XmlNode
 from shared.errors import MalformedBodyError
-from shared.tencent.xml_answers import as_list, element_to_tree, parse_xml
+from shared.tencent.xml_parser import as_list, element_to_tree, parse_xml
 
 Tags = tuple[tuple[str, str], ...]
 MAX_TAGS = 10

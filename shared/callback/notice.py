@@ -1,9 +1,10 @@
-"""CI job-finished callbacks: hardened JSON decoding and the notice built from either format.
+"""CI's job-finished callback body (XML or JSON) -> ``CallbackNotice``: the one decoder of it.
 
-``shared.tencent.xml_answers.parse_callback_body`` sniffs the body and calls in here. JSON from the
-network is decoded strictly: UTF-8 only, one object at the top, no duplicate keys, no NaN/Infinity,
-bounded nesting and integer size; every failure is a ``MalformedBodyError``, never a crash. The
-notice is untrusted input: this module checks shape, not authenticity, and does no I/O.
+``parse_callback_body`` sniffs the first non-blank byte ('<' XML through the safe parser, '{'
+strict JSON), never the Content-Type header. JSON from the network is decoded strictly: UTF-8
+only, one object at the top, no duplicate keys, no NaN/Infinity, bounded nesting and integer size;
+every failure is a ``MalformedBodyError``, never a crash. The notice is untrusted input: this
+module checks shape, not authenticity, and does no I/O.
 """
 
 from __future__ import annotations
@@ -13,11 +14,13 @@ from collections.abc import Mapping
 from typing import Any, NoReturn
 
 from shared.errors import MalformedBodyError
-from shared.media.mediainfo import job_from_tree
 from shared.models import CallbackNotice
+from shared.tencent.jobs_detail import job_from_tree
+from shared.tencent.xml_parser import parse_document
 
 MAX_JSON_DEPTH = 64
 MAX_JSON_INT_DIGITS = 64
+_UTF8_BOM = b"\xef\xbb\xbf"
 
 
 def _refuse_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
@@ -91,3 +94,22 @@ def notice_from_tree(tree: Mapping[str, Any]) -> CallbackNotice:
         event_name=event_name.strip(),
         jobs=tuple(job_from_tree(item) for item in items if not _is_empty(item)),
     )
+
+
+def parse_callback_body(body: bytes | str) -> CallbackNotice:
+    """CI job-finished callback, XML (<Response> wrapper) or JSON (bare), told apart by sniffing.
+
+    The first byte that is not whitespace decides ('<' or '{'), never the Content-Type header.
+    """
+    if isinstance(body, str):
+        try:
+            body = body.encode("utf-8")
+        except UnicodeEncodeError as exc:  # lone surrogates
+            raise MalformedBodyError("callback body is not valid Unicode") from exc
+    start = body[len(_UTF8_BOM) :] if body.startswith(_UTF8_BOM) else body
+    first = start.lstrip()[:1]
+    if first == b"<":
+        return notice_from_tree(parse_document(body, "Response"))
+    if first == b"{":
+        return notice_from_tree(decode_json_object(body))
+    raise MalformedBodyError("callback body is neither a JSON object nor an XML document")

@@ -16,6 +16,7 @@ from collections.abc import Callable
 from concurrent.futures import Executor
 
 from shared.callback.http_event import HttpRequest
+from shared.callback.notice import parse_callback_body
 from shared.contract.callback_token import TOKEN_PARAMETER, verify_callback_token
 from shared.contract.userdata import decode_user_data
 from shared.decision_log import DecisionLog
@@ -33,7 +34,6 @@ from shared.results.writer import JobResultWriter
 from shared.settings.functions import CallbackSettings
 from shared.tencent.ci_client import MEDIA_INFO_TAG, is_job_id
 from shared.tencent.endpoints import ci_host
-from shared.tencent.xml_answers import parse_callback_body
 
 TASK_FINISH = "TaskFinish"
 

@@ -26,7 +26,8 @@ from typing import Any
 from shared.contract.userdata import UserDataFacts, decode_user_data
 from shared.decision_log import DecisionLog
 from shared.errors import CosNotFoundError, MediaTaggerError
-from shared.media.tags import STATUS_FIELD, merge_tags, same_tags
+from shared.media.tag_format import STATUS_FIELD
+from shared.media.tag_merge import merge_tags, same_tags
 from shared.models import Job, ObjectRef
 from shared.ports import MediaJobs, ObjectStore
 from shared.records import record

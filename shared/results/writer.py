@@ -15,9 +15,8 @@ from concurrent.futures import Executor
 
 from shared.contract.userdata import UserDataFacts, decode_user_data
 from shared.errors import CosNotFoundError, ForbiddenError
-from shared.media.tags import (
-    STATUS_FIELD,
-    media_tags,
+from shared.media.tag_format import STATUS_FIELD, media_tags
+from shared.media.tag_merge import (
     merge_tags,
     same_tags,
     status_tags_for_failure,

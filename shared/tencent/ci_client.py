@@ -19,7 +19,8 @@ from shared.models import Job, JobsPage
 from shared.ports import MediaInfoJobRequest
 from shared.tencent.endpoints import ci_host
 from shared.tencent.transport import Transport
-from shared.tencent.xml_answers import build_media_info_job_request, parse_jobs_response
+from shared.tencent.xml_answers import parse_jobs_response
+from shared.tencent.xml_requests import build_media_info_job_request
 
 MEDIA_INFO_TAG = "MediaInfo"
 MAX_USER_DATA_CHARS = 1024

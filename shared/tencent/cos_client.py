@@ -16,7 +16,8 @@ from shared.errors import CosError, CosNotFoundError, EventError, MalformedBodyE
 from shared.models import BucketPage, ObjectHead, ObjectRef, TagSet
 from shared.tencent.endpoints import cos_host
 from shared.tencent.transport import Transport
-from shared.tencent.xml_answers import build_tagging, parse_list_bucket, parse_tagging
+from shared.tencent.xml_answers import parse_list_bucket, parse_tagging
+from shared.tencent.xml_requests import build_tagging
 
 NO_TAG_SET = "NoSuchTagSet"
 Parsed = TypeVar("Parsed")

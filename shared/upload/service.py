@@ -27,7 +27,7 @@ from shared.errors import (
     RemoteError,
     TransportError,
 )
-from shared.media.tags import recorded_result_etag
+from shared.media.tag_merge import recorded_result_etag
 from shared.ports import MediaInfoJobRequest, MediaJobs, ObjectStore
 from shared.records import record
 from shared.settings.functions import UploadSettings
