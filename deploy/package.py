@@ -1,12 +1,13 @@
 """``make package``: one deployable zip per SCF function (build/<function>.zip), sizes printed.
 
-A zip holds functions/<function>/index.py at its root, the project's ``shared`` package beside
-it, and the runtime dependencies (deploy/vendor.py), every module compiled to a hash-based pyc
-by the runtime's own Python (deploy/bytecode.py, deploy/runtime.py); the zip is deterministic
-(deploy/archive.py). build/<function>/ also gets the unpacked tree (src/) and the function's
-rendered serverless.yml, so ``scf deploy`` runs from build/ (see the root serverless.yml).
-Results are cached in build/ keyed by a hash of every input, so an unchanged rebuild only checks
-hashes. A zip over MAX_ZIP_BYTES fails the build. This module never edits the project's sources.
+A zip holds functions/<function>/index.py at its root, the modules of the project's ``shared``
+package that its imports reach beside it (deploy/shipped.py; listed by the build), and the runtime
+dependencies (deploy/vendor.py), every module compiled to a hash-based pyc by the runtime's own
+Python (deploy/bytecode.py, deploy/runtime.py); the zip is deterministic (deploy/archive.py).
+build/<function>/ also gets the unpacked tree (src/) and the function's rendered serverless.yml, so
+``scf deploy`` runs from build/ (see the root serverless.yml). Results are cached in build/ keyed by
+a hash of every input, so an unchanged rebuild only checks hashes. A zip over MAX_ZIP_BYTES fails
+the build. This module never edits the project's sources.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from deploy import vendor
 from deploy.archive import write_deterministic_zip
 from deploy.bytecode import DEPENDENCY_PYC_MODE, PROJECT_PYC_MODE, compile_tree
 from deploy.runtime import BuildError, dotted, find_interpreter, load_manifest, runtime_version
+from deploy.shipped import contents_summary, entry_point, shipped_files, shipped_modules
 
 ROOT = Path(__file__).resolve().parent.parent
 MAX_ZIP_BYTES = 1_500_000  # "1.5 MB" read as decimal megabytes: stricter than 1.5 MiB
@@ -71,15 +73,6 @@ def discover_functions(root: Path) -> list[str]:
     return sorted(path.parent.name for path in (root / "functions").glob("*/index.py"))
 
 
-def project_files(directory: Path) -> list[Path]:
-    """The files of a source package to ship: everything but bytecode caches."""
-    return sorted(
-        path
-        for path in directory.rglob("*")
-        if path.is_file() and "__pycache__" not in path.parts and path.suffix != ".pyc"
-    )
-
-
 def digest(parts: Iterable[bytes]) -> str:
     """A short stable hash of byte strings (length-prefixed so boundaries count)."""
     hasher = hashlib.sha256()
@@ -89,10 +82,8 @@ def digest(parts: Iterable[bytes]) -> str:
 
 
 def _roots(root: Path, functions: Sequence[str]) -> list[str]:
-    sources = [*project_files(root / "shared")] + [
-        root / "functions" / name / "index.py" for name in functions
-    ]
-    python_sources = [path for path in sources if path.suffix == ".py"]
+    shipped = {root / path for name in functions for path in shipped_files(root, name)}
+    python_sources = sorted(shipped) + [entry_point(root, name) for name in functions]
     return [
         name
         for package in vendor.CLOSURE_PRUNED_PACKAGES
@@ -155,23 +146,23 @@ def render_instance(manifest: dict[str, Any], name: str) -> str:
 
 
 def _function_key(context: BuildContext, name: str, instance_text: str) -> str:
-    shared = context.root / "shared"
     parts = [context.deps_key.encode(), *_tool_sources(), instance_text.encode()]
-    parts.append((context.root / "functions" / name / "index.py").read_bytes())
-    for path in project_files(shared):
-        parts += [path.relative_to(shared).as_posix().encode(), path.read_bytes()]
+    parts.append(entry_point(context.root, name).read_bytes())
+    for path in shipped_files(context.root, name):
+        parts += [path.as_posix().encode(), (context.root / path).read_bytes()]
     return digest(parts)
 
 
 def stage_tree(context: BuildContext, name: str, tree: Path) -> None:
-    """Fill ``tree`` with deps, shared/ and index.py, then compile our own modules."""
+    """Fill ``tree`` with deps, the ``shared`` modules index.py reaches and index.py, then
+    compile our own modules."""
     shutil.rmtree(tree, ignore_errors=True)
     shutil.copytree(context.deps, tree, ignore=shutil.ignore_patterns(_MARKER))
-    for path in project_files(context.root / "shared"):
-        target = tree / "shared" / path.relative_to(context.root / "shared")
+    for path in shipped_files(context.root, name):
+        target = tree / path
         target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(path, target)
-    shutil.copyfile(context.root / "functions" / name / "index.py", tree / "index.py")
+        shutil.copyfile(context.root / path, target)
+    shutil.copyfile(entry_point(context.root, name), tree / "index.py")
     compile_tree(context.python, tree, ["index.py", "shared"], PROJECT_PYC_MODE)
 
 
@@ -229,6 +220,7 @@ def build_all(
         built = [build_function(context, name, force) for name in discover_functions(root)]
     for item in built:
         report(describe(item, root))
+        report(f"  shared: {contents_summary(shipped_modules(root, item.name))}")
     too_big = [item for item in built if item.size > MAX_ZIP_BYTES]
     if too_big:
         names = ", ".join(f"{item.name} ({item.size:,} bytes)" for item in too_big)

@@ -260,3 +260,84 @@ def test_each_zip_imports_in_a_clean_interpreter(built: dict[str, Any], tmp_path
         assert report["inside"] > 50  # shared + requests + urllib3 ... really came from the zip
         assert report["compiled_from_source"] == [], "a shipped .pyc was not used"
         assert not list(unpacked.rglob(f"*.{PYC_TAG}.pyc.*"))  # nothing written beside them
+
+
+IMPORT_EVERY_SHIPPED = r"""
+import importlib, json, pathlib, sys
+root = pathlib.Path(sys.argv[1])
+sys.path.insert(0, str(root))
+names = sorted(
+    ".".join(p.relative_to(root).with_suffix("").parts).removesuffix(".__init__")
+    for p in (root / "shared").rglob("*.py")
+)
+failed = {}
+for name in names:
+    try:
+        module = importlib.import_module(name)
+        if not str(module.__file__).startswith(str(root) + "/"):
+            failed[name] = "imported from outside the zip: " + str(module.__file__)
+    except Exception as exc:
+        failed[name] = type(exc).__name__ + ": " + str(exc)
+print(json.dumps({"names": names, "failed": failed}))
+"""
+# Operator tools: the command line and backfill machinery. No function's imports reach them.
+OPERATOR_MODULES = ("shared/__main__.py", "shared/ops/")
+
+
+def test_every_shipped_module_imports_from_the_unpacked_zip(
+    built: dict[str, Any], tmp_path: Path
+) -> None:
+    python = runtime.find_interpreter(VERSION)
+    for function, item in built.items():
+        unpacked = tmp_path / function
+        with zipfile.ZipFile(item.zip_path) as archive:
+            archive.extractall(unpacked)
+        done = subprocess.run(
+            [python, "-I", "-S", "-B", "-c", IMPORT_EVERY_SHIPPED, str(unpacked.resolve())],
+            env={"PATH": os.environ.get("PATH", ""), "PYTHONDONTWRITEBYTECODE": "1"},
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=120,
+        )
+        assert done.returncode == 0, done.stderr
+        report = json.loads(done.stdout)
+        assert report["failed"] == {}, (function, report["failed"])
+        assert f"functions.{function}" not in report["names"]
+        assert len(report["names"]) > 20, report["names"]
+
+
+def test_zips_ship_only_what_their_entry_point_reaches(built: dict[str, Any]) -> None:
+    from deploy.shipped import shipped_files
+
+    for function, item in built.items():
+        with zipfile.ZipFile(item.zip_path) as archive:
+            shipped = sorted(
+                name
+                for name in archive.namelist()
+                if name.startswith("shared/") and name.endswith(".py")
+            )
+        assert shipped == [path.as_posix() for path in shipped_files(ROOT, function)]
+        operator = [name for name in shipped if name.startswith(OPERATOR_MODULES)]
+        assert operator == [], f"{function} ships operator modules {operator}"
+    with zipfile.ZipFile(built[UPLOAD].zip_path) as archive:
+        names = archive.namelist()
+    assert "shared/callback/service.py" not in names  # the upload zip has no callback code
+    assert "shared/upload/service.py" in names
+
+
+def test_closure_follows_imports_inside_functions(tmp_path: Path) -> None:
+    """A lazy import inside a function body is followed, an unimported module is left out."""
+    from deploy.shipped import shipped_modules
+
+    (tmp_path / "functions" / "f").mkdir(parents=True)
+    (tmp_path / "functions" / "f" / "index.py").write_text(
+        "def main_handler(e, c):\n    from shared.a import run\n    return run()\n"
+    )
+    (tmp_path / "shared" / "p").mkdir(parents=True)
+    (tmp_path / "shared" / "__init__.py").write_text("")
+    (tmp_path / "shared" / "a.py").write_text("from shared.p import b\n")
+    (tmp_path / "shared" / "p" / "__init__.py").write_text("")
+    (tmp_path / "shared" / "p" / "b.py").write_text("x = 1\n")
+    (tmp_path / "shared" / "unused.py").write_text("y = 2\n")
+    assert shipped_modules(tmp_path, "f") == ["shared", "shared.a", "shared.p", "shared.p.b"]

@@ -28,7 +28,10 @@ ALLOWED: dict[str, frozenset[str]] = {
         {"root", "media", "contract", "settings", "tencent", "results", "callback"}
     ),
     "scf": frozenset({"root", "settings", "tencent", "scf"}),
-    "ops": frozenset({*SHARED_FLOORS, "root", "scf", "ops"}),
+    "reconcile": frozenset(
+        {"root", "media", "contract", "settings", "tencent", "results", "scf", "reconcile"}
+    ),
+    "ops": frozenset({*SHARED_FLOORS, "root", "scf", "reconcile", "ops"}),
 }
 # Third-party libraries a package may not touch (HTTP belongs to the wire).
 FORBIDDEN_LIBRARIES: dict[str, frozenset[str]] = {

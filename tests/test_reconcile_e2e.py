@@ -17,9 +17,10 @@ import pytest
 
 from emulator.app import Emulator
 from functions.reconcile_on_timer import index as timer_function
-from shared.ops.api import run_backfill, run_reconcile
+from shared.ops.api import run_backfill
 from shared.ops.backfill import BackfillTarget
 from shared.ops.cli import main
+from shared.reconcile.runner import run_reconcile
 from tests.e2e_helpers import (
     BUCKET,
     PREFIX,

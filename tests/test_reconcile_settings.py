@@ -12,7 +12,7 @@ import yaml
 
 from functions.reconcile_on_timer import index as timer_function
 from shared.errors import ConfigError
-from shared.ops.reconcile import ReconcileSummary
+from shared.reconcile.service import ReconcileSummary
 from shared.settings import functions as config
 from shared.settings.reconcile import load_reconcile_settings
 from shared.time_window import ci_time, parse_ci_time, parse_duration, parse_instant

@@ -1,4 +1,4 @@
-"""``shared.ops.reconcile`` against typed fakes: which job is applied, what is read, what is
+"""``shared.reconcile.service`` against typed fakes: which job is applied, what is read, what is
 written.
 """
 
@@ -13,8 +13,8 @@ import pytest
 from shared.decision_log import DecisionLog
 from shared.errors import CiError, CosError
 from shared.models import Job
-from shared.ops.reconcile import Reconciler, ReconcileSummary, ReconcileWindow
 from shared.ports import MediaJobs, ObjectStore
+from shared.reconcile.service import Reconciler, ReconcileSummary, ReconcileWindow
 from shared.records import replace
 from shared.time_window import ci_time
 from tests.callback_helpers import (

@@ -105,7 +105,7 @@ def check_outcomes(transport: Transport, objects: list[PlannedObject], result: P
 
 
 def reconcile_until_clean(emulator: Emulator, since: float, result: PhaseResult) -> None:
-    from shared.ops.api import run_reconcile  # noqa: PLC0415 -- issue 5's API, loaded on use
+    from shared.reconcile.runner import run_reconcile  # noqa: PLC0415 -- issue 5's API, loaded on use
 
     for _ in range(RECONCILE_PASSES):
         summary = run_reconcile(

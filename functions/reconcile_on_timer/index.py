@@ -1,6 +1,6 @@
 """SCF entry point of the reconcile function (timer trigger, invoked asynchronously).
 
-Glue only: read the environment and the context, then ``shared.ops.api.run_reconcile`` over
+Glue only: read the environment and the context, then ``shared.reconcile.runner.run_reconcile`` over
 MEDIA_TAGGER_RECONCILE_BUCKETS in MEDIA_TAGGER_RECONCILE_REGION (default: the function's own
 region), for jobs created in the window MEDIA_TAGGER_RECONCILE_WINDOW back from now minus
 MEDIA_TAGGER_RECONCILE_SETTLE. Work stops before the function's time limit (the next run's
@@ -20,8 +20,8 @@ import requests
 
 from shared.decision_log import DecisionLog
 from shared.errors import ConfigError, MediaTaggerError
-from shared.ops.api import run_reconcile
-from shared.ops.reconcile import ReconcileWindow
+from shared.reconcile.runner import run_reconcile
+from shared.reconcile.service import ReconcileWindow
 from shared.scf.invocation import (
     context_request_id,
     context_time_limit_ms,

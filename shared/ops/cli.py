@@ -22,11 +22,12 @@ from typing import TextIO
 
 from shared.decision_log import configure_logging
 from shared.errors import ConfigError, MediaTaggerError
-from shared.ops.api import run_backfill, run_reconcile
+from shared.ops.api import run_backfill
 from shared.ops.backfill import BackfillResult, BackfillTarget
 from shared.ops.parser import build_parser
 from shared.ops.progress import Progress, StatusLineGuard
-from shared.ops.reconcile import ReconcileSummary
+from shared.reconcile.runner import run_reconcile
+from shared.reconcile.service import ReconcileSummary
 from shared.settings.reconcile import load_reconcile_settings
 from shared.time_window import parse_instant
 

@@ -11,7 +11,9 @@ state between invocations, or log anything but the one config-error decision.
 from __future__ import annotations
 
 import logging
+import os
 import time
+import uuid
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING
 
@@ -131,3 +133,30 @@ def load_function_settings(
         raise
     configure_logging(settings.log_level)
     return settings
+
+
+def environ_or_process(environ: Mapping[str, str] | None) -> Mapping[str, str]:
+    """``environ``, or the process environment when None (the operator tools' default)."""
+    return os.environ if environ is None else environ
+
+
+def environ_transport(
+    environ: Mapping[str, str],
+    endpoint_url: str | None,
+    max_attempts: int,
+    session: requests.Session | None,
+) -> Transport:
+    """One transport for a run, reading ``environ``'s role keys per request."""
+    credential_from_environ(environ)  # fail fast (ConfigError naming the variable)
+    return Transport(
+        environ_credentials(environ),  # read per request: role keys rotate
+        endpoint=Endpoint(endpoint_url),
+        session=session,
+        max_attempts=max_attempts,
+    )
+
+
+def run_log(fn: str, environ: Mapping[str, str], *secrets: str | None) -> DecisionLog:
+    """A decision log for one run: request_id is a fresh run id; known secrets are scrubbed."""
+    known = (*platform_secrets(environ), *secrets)
+    return DecisionLog(fn, f"{fn}-{uuid.uuid4().hex[:12]}", secrets=known)
