@@ -25,6 +25,7 @@ from typing import Any, Callable, Union
 
 from emulator.auth import EmulatorCredentials
 from emulator.faults import Faults
+from emulator.scf.api import ApiCredentials, ScfApi
 from emulator.scf.events import FunctionIdentity
 from emulator.scf.function_url import FunctionUrlServer
 from emulator.scf.invoker import AsyncInvoker, Handler
@@ -33,6 +34,7 @@ from emulator.server import EmulatorServer
 DEFAULT_UPLOAD_HANDLER = "functions.submit_on_upload.index:main_handler"
 DEFAULT_CALLBACK_HANDLER = "functions.tag_on_callback.index:main_handler"
 UPLOAD_FUNCTION = "media-submit"
+DEFAULT_REGION = "ap-guangzhou"
 CALLBACK_FUNCTION = "media-callback"
 IDLE_POLL_S = 0.02
 
@@ -92,8 +94,10 @@ class Emulator:
         job_runner_delay_s: float = 0.05,
         latency_s: float = 0.0,
         function_time_limit_ms: int = 30_000,
+        region: str = DEFAULT_REGION,
         clock: Callable[[], float] = time.time,
     ) -> None:
+        self.region = region
         self.credentials = credentials or EmulatorCredentials.default()
         self.callback_format = callback_format.upper()
         if self.callback_format not in ("JSON", "XML"):
@@ -105,7 +109,9 @@ class Emulator:
         self._saved_env: dict[str, str | None] | None = None
         self.upload = AsyncInvoker(
             as_handler(upload_handler),
-            FunctionIdentity(UPLOAD_FUNCTION, time_limit_in_ms=function_time_limit_ms),
+            FunctionIdentity(
+                UPLOAD_FUNCTION, region=region, time_limit_in_ms=function_time_limit_ms
+            ),
             retries=retries,
             retry_interval_s=retry_interval_s,
             batch_window_s=batch_window_s,
@@ -123,9 +129,19 @@ class Emulator:
             latency_s=latency_s,
         )
         self.faults = self.server.faults
+        self.scf_api = ScfApi(
+            ApiCredentials(
+                self.credentials.secret_id, self.credentials.secret_key, self.credentials.token
+            ),
+            clock=clock,
+        )
+        self.scf_api.register(UPLOAD_FUNCTION, self.upload.invoke_event)
+        self.server.attach_scf_api(self.scf_api.handle)
         self.function_url = FunctionUrlServer(
             as_handler(callback_handler),
-            FunctionIdentity(CALLBACK_FUNCTION, time_limit_in_ms=function_time_limit_ms),
+            FunctionIdentity(
+                CALLBACK_FUNCTION, region=region, time_limit_in_ms=function_time_limit_ms
+            ),
             host=host,
             port=function_url_port,
         )
@@ -148,6 +164,9 @@ class Emulator:
             "MEDIA_TAGGER_CALLBACK_URL": self.callback_url,
             "MEDIA_TAGGER_CALLBACK_SECRET": self.callback_secret,
             "MEDIA_TAGGER_CALLBACK_FORMAT": self.callback_format,
+            "TENCENTCLOUD_REGION": self.region,
+            # Hand-on pauses start at 0.1 s here, as SCF's 60 s retry interval is 0.2 s here.
+            "MEDIA_TAGGER_HANDON_BACKOFF_MS": "100",
         }
         if self.credentials.token:
             environ["TENCENTCLOUD_SESSIONTOKEN"] = self.credentials.token

@@ -64,6 +64,7 @@ class Router:
         cos: Callable[[ApiRequest], Reply],
         ci: Callable[[ApiRequest], Reply],
         admin: Callable[[ApiRequest], Reply],
+        scf: Callable[[ApiRequest], Reply] | None = None,
         clock: Callable[[], float] = time.time,
         latency_s: float = 0.0,
         sleep: Callable[[float], None] = time.sleep,
@@ -72,11 +73,14 @@ class Router:
         self._faults = faults
         self._apis = {"cos": cos, "ci": ci}
         self._admin = admin
+        self._scf = scf
         self._clock = clock
         self._latency_s = latency_s
         self._sleep = sleep
 
     def answer(self, request: ApiRequest, route: Route) -> Reply:
+        if route.kind == "unknown" and "x-tc-action" in request.headers and self._scf:
+            return self._scf(request)  # Tencent Cloud API 3.0 (the functions' SCF Invoke)
         if route.kind == "admin":
             return self._admin(request)
         if route.kind == "unknown":

@@ -30,6 +30,7 @@ from emulator.cos.store import ObjectStore
 from emulator.faults import Faults
 from emulator.http_handler import EmulatorRequestHandler
 from emulator.routing import Router
+from emulator.wire import ApiRequest, Reply
 
 LOG = logging.getLogger(__name__)
 LOOPBACK_BIND_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
@@ -92,6 +93,7 @@ class EmulatorServer:
             on_finished=self._job_finished,
             step_delay_s=job_runner_delay_s,
         )
+        self._scf_api: Callable[[ApiRequest], Reply] | None = None
         self.router = self._build_router(credentials, on_object_created, clock, latency_s)
         self._counts_lock = threading.Lock()
         self._counts: dict[str, Counter[str]] = {name: Counter() for name in COUNTED}
@@ -112,9 +114,19 @@ class EmulatorServer:
             cos=CosApi(self.store, on_object_created).handle,
             ci=CiApi(self._jobs, self._runner.enqueue).handle,
             admin=AdminApi(self.faults, self.stats).handle,
+            scf=self._answer_scf_api,
             clock=clock,
             latency_s=latency_s,
         )
+
+    def attach_scf_api(self, handler: Callable[[ApiRequest], Reply]) -> None:
+        """Serve Tencent Cloud API 3.0 requests (``X-TC-Action``) with ``handler``."""
+        self._scf_api = handler
+
+    def _answer_scf_api(self, request: ApiRequest) -> Reply:
+        if self._scf_api is None:
+            return Reply(404, [("Content-Type", "application/json")], b'{"Response":{}}')
+        return self._scf_api(request)
 
     # -- lifecycle ------------------------------------------------------------------------------
     def start(self) -> EmulatorServer:

@@ -8,8 +8,8 @@ which no retry starts.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Protocol
+from collections.abc import Mapping, Sequence
+from typing import Any, Protocol
 
 from shared.models import BucketPage, Job, JobsPage, ObjectHead, ObjectRef, TagSet
 from shared.records import record
@@ -76,3 +76,10 @@ class MediaJobs(Protocol):
         order_by_time: str = "Desc",
         deadline: float | None = None,
     ) -> JobsPage: ...
+
+
+class RecordHandOn(Protocol):
+    def hand_on(self, event: Mapping[str, Any], *, deadline: float | None = None) -> None:
+        """Invoke the upload function asynchronously with ``event`` (records it could not
+        submit in time); MediaTaggerError when the platform refused or did not answer."""
+        ...

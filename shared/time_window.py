@@ -63,3 +63,17 @@ def parse_ci_time(text: str | None) -> float | None:
         return datetime.strptime(text.strip(), CI_TIME_FORMAT).timestamp()
     except ValueError:
         return None
+
+
+def iso_second(text: str | None) -> int | None:
+    """GET Bucket's LastModified (``2019-05-24T10:56:40.000Z``) as epoch seconds; None when
+    absent or unreadable (the caller then cannot use it)."""
+    if not text:
+        return None
+    value = text.strip()
+    value = value[:-1] + "+00:00" if value.endswith(("Z", "z")) else value
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return int(parsed.timestamp()) if parsed.tzinfo is not None else None

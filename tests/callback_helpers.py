@@ -54,6 +54,10 @@ MEDIA_INFO: dict[str, Any] = {
         },
     },
 }
+# JOB_ID is a UUID version 1 (as CI's are) created 2022-06-30 10:45:14 UTC; the job was created
+# and started then (CI prints +0800).
+CREATION_TIME = "2022-06-30T18:45:14+0800"
+JOB_STAMP = "20220630T104514Z"
 # What the tags of MEDIA_INFO are, written out by hand (the default field list and prefix).
 EXPECTED_MEDIA_TAGS = (
     ("media:duration", "61.020"),
@@ -61,10 +65,11 @@ EXPECTED_MEDIA_TAGS = (
     ("media:vcodec", "h264"),
     ("media:acodec", "aac"),
     ("media:fps", "23.976"),
-    ("media:bitrate", "335"),
-    ("media:container", "mov/mp4/m4a/3gp/3g2/mj2"),
 )
-EXPECTED_OK_TAGS = (("media:status", "ok"), ("media:etag", ETAG), *EXPECTED_MEDIA_TAGS)
+# The fields outside the default, for tests that opt in to every classic field.
+EXTRA_MEDIA_TAGS = (("media:bitrate", "335"), ("media:container", "mov/mp4/m4a/3gp/3g2/mj2"))
+APPLIED = f"{ETAG}/{JOB_STAMP}/{JOB_ID}"  # the etag tag: ETag / job creation / job id
+EXPECTED_OK_TAGS = (("media:status", "ok"), ("media:etag", APPLIED), *EXPECTED_MEDIA_TAGS)
 
 
 def token_for(bucket: str, key: str, secret: str = SECRET) -> str:
@@ -84,6 +89,8 @@ def jobs_detail(
     user_data: str | None = USER_DATA,
     media_info: dict[str, Any] | None = None,
     tag: str = "MediaInfo",
+    creation_time: str | None = CREATION_TIME,
+    start_time: str | None = CREATION_TIME,
 ) -> dict[str, Any]:
     """One JobsDetail as a JSON callback carries it (all leaves strings)."""
     operation: dict[str, Any] = {}
@@ -91,7 +98,7 @@ def jobs_detail(
         operation["MediaInfo"] = copy.deepcopy(MEDIA_INFO if media_info is None else media_info)
     if user_data is not None:
         operation["UserData"] = user_data
-    return {
+    detail: dict[str, Any] = {
         "Code": code or ("Success" if state == "Success" else "InternalError"),
         "JobId": job_id,
         "State": state,
@@ -99,6 +106,11 @@ def jobs_detail(
         "Input": {"BucketId": bucket, "Object": key, "Region": region},
         "Operation": operation,
     }
+    if creation_time is not None:
+        detail["CreationTime"] = creation_time
+    if start_time is not None:
+        detail["StartTime"] = start_time
+    return detail
 
 
 def callback_json(event_name: str = "TaskFinish", **detail: Any) -> bytes:

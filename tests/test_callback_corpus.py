@@ -29,6 +29,7 @@ import responses
 
 from functions.tag_on_callback import index
 from tests.callback_helpers import (
+    APPLIED,
     BUCKET,
     ETAG,
     EXPECTED_OK_TAGS,
@@ -103,7 +104,7 @@ def vouched_tags(job: dict[str, Any]) -> Tags:
     if job["answer"] == "success":
         return EXPECTED_OK_TAGS
     if job["answer"] == "failed":
-        return (("media:status", f"failed:{job['code']}"), ("media:etag", ETAG))
+        return (("media:status", f"failed:{job['code']}"), ("media:etag", APPLIED))
     return ()
 
 

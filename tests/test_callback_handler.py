@@ -19,9 +19,11 @@ import responses
 
 from functions.tag_on_callback import index
 from tests.callback_helpers import (
+    APPLIED,
     BUCKET,
     ETAG,
     EXPECTED_OK_TAGS,
+    EXTRA_MEDIA_TAGS,
     JOB_ID,
     KEY,
     REGION,
@@ -238,7 +240,7 @@ def test_json_callback_from_a_function_url(cloud: Cloud) -> None:
         "reason": "ok",
         "job_id": JOB_ID,
         "key": KEY,
-        "tags_written": 9,
+        "tags_written": 7,
         "dropped": [],
     }
 
@@ -370,7 +372,7 @@ def test_unknown_job_id(cloud: Cloud) -> None:
 def test_failed_job_gets_a_failure_status(cloud: Cloud) -> None:
     cloud.reads(job_xml(state="Failed", code="ResourceNotSupported"), tags=(("t", "1"),))
     cloud.put_tagging(
-        (("t", "1"), ("media:status", "failed:ResourceNotSupported"), ("media:etag", ETAG))
+        (("t", "1"), ("media:status", "failed:ResourceNotSupported"), ("media:etag", APPLIED))
     )
     code, summary = call(furl_event(callback_json()))
     assert (code, summary["reason"]) == (200, "failed:ResourceNotSupported")
@@ -400,9 +402,7 @@ def test_object_with_nine_user_tags_gets_only_the_status(cloud: Cloud) -> None:
     cloud.put_tagging((*user, ("media:status", "ok")))
     code, summary = call(furl_event(callback_json()))
     assert code == 200
-    assert summary["dropped"] == [
-        "etag", "duration", "resolution", "vcodec", "acodec", "fps", "bitrate", "container"
-    ]  # fmt: skip
+    assert summary["dropped"] == ["etag", "duration", "resolution", "vcodec", "acodec", "fps"]
 
 
 def test_object_with_ten_user_tags_is_left_alone(cloud: Cloud) -> None:
@@ -421,8 +421,18 @@ def test_user_tags_inside_and_outside_our_namespace(cloud: Cloud) -> None:
     )
     cloud.reads(job_xml(), tags=existing)
     foreign = (("项目组", "视频 A+B=C"), ("Media:status", "other case is foreign"))
-    cloud.put_tagging((*foreign, *EXPECTED_OK_TAGS[:-1]))  # 2 + 9 > 10: container goes
+    cloud.put_tagging((*foreign, *EXPECTED_OK_TAGS))  # 2 + our 7 fit; our old tags go
     code, summary = call(furl_event(callback_json()))
+    assert (code, summary["tags_written"], summary["dropped"]) == (200, 7, [])
+
+
+def test_every_classic_field_opted_in_meets_the_ten_tag_limit(cloud: Cloud) -> None:
+    foreign = (("owner", "alice"), ("media-team", "x"))  # "media-team" is not in "media:"
+    cloud.reads(job_xml(), tags=foreign)
+    cloud.put_tagging((*foreign, *EXPECTED_OK_TAGS, EXTRA_MEDIA_TAGS[0]))  # 2 + 8 = 10
+    fields = "status,etag,duration,resolution,vcodec,acodec,fps,bitrate,container"
+    env = {**ENV, "MEDIA_TAGGER_TAG_FIELDS": fields, "MEDIA_TAGGER_MAX_TAGS": "10"}
+    code, summary = call(furl_event(callback_json()), env)
     assert (code, summary["tags_written"], summary["dropped"]) == (200, 8, ["container"])
 
 
@@ -433,12 +443,11 @@ def test_replayed_callback_sends_no_put(cloud: Cloud) -> None:
 
 
 def test_values_with_commas_and_parentheses(cloud: Cloud) -> None:
-    odd = VIDEO_XML.replace("mov,mp4,m4a,3gp,3g2,mj2", "weird,(fmt),x").replace(
-        "<CodecName>aac</CodecName>", "<CodecName>AAC (LC), v2 &lt;x&gt;</CodecName>"
-    )
+    odd = VIDEO_XML.replace("<CodecName>h264</CodecName>", "<CodecName>weird,(fmt),x</CodecName>")
+    odd = odd.replace("<CodecName>aac</CodecName>", "<CodecName>AAC (LC), v2 &lt;x&gt;</CodecName>")
     cloud.reads(job_xml(media_info=odd))
     tags = dict(EXPECTED_OK_TAGS)
-    tags["media:container"] = "weird/_fmt_/x"
+    tags["media:vcodec"] = "weird__fmt__x"
     tags["media:acodec"] = "AAC _LC__ v2 _x_"
     cloud.put_tagging(tuple(tags.items()))
     code, _ = call(furl_event(callback_json()))

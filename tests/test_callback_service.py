@@ -20,6 +20,7 @@ from shared.ports import MediaJobs, ObjectStore
 from shared.results.reply import CallbackReply
 from shared.settings.functions import load_callback_settings
 from tests.callback_helpers import (
+    APPLIED,
     BUCKET,
     ENVIRON,
     ETAG,
@@ -100,7 +101,7 @@ def test_success_writes_media_tags_from_get_jobs(world: World) -> None:
         "reason": "ok",
         "job_id": JOB_ID,
         "key": KEY,
-        "tags_written": 9,
+        "tags_written": 7,
         "dropped": [],
     }
 
@@ -123,20 +124,20 @@ def test_failed_job_writes_failure_status(world: World) -> None:
     assert (reply.outcome, reply.reason) == ("tagged", "failed:ResourceNotSupported")
     assert written(world) == (
         ("media:status", "failed:ResourceNotSupported"),
-        ("media:etag", ETAG),
+        ("media:etag", APPLIED),
     )
 
 
 def test_cancelled_job_without_code_reports_its_state(world: World) -> None:
     world.jobs.jobs[JOB_ID] = job_from_detail(state="Cancel", code="Success")
     world.call(callback_json())
-    assert written(world) == (("media:status", "failed:Cancel"), ("media:etag", ETAG))
+    assert written(world) == (("media:status", "failed:Cancel"), ("media:etag", APPLIED))
 
 
 def test_success_without_streams_is_a_classified_failure(world: World) -> None:
     world.jobs.jobs[JOB_ID] = job_from_detail(media_info={"Format": {"FormatName": "tty"}})
     world.call(callback_json())
-    assert written(world) == (("media:status", "failed:NoMediaStreams"), ("media:etag", ETAG))
+    assert written(world) == (("media:status", "failed:NoMediaStreams"), ("media:etag", APPLIED))
 
 
 def test_replay_of_the_same_callback_costs_no_write(world: World) -> None:
@@ -150,9 +151,9 @@ def test_user_tags_are_kept_and_our_old_tags_replaced(world: World) -> None:
     existing = (("owner", "alice"), ("media:status", "failed:X"), ("media:stale", "1"), ("b", "2"))
     world.store.add(tags=existing)
     reply = world.call(callback_json())
-    # 2 user tags + 9 of ours would be 11: the lowest-priority field (container) goes.
-    assert written(world) == (("owner", "alice"), ("b", "2"), *EXPECTED_OK_TAGS[:-1])
-    assert reply.dropped == ("container",)
+    # 2 user tags + our 7 fit in 10: nothing of ours is dropped, the stale tag of ours goes.
+    assert written(world) == (("owner", "alice"), ("b", "2"), *EXPECTED_OK_TAGS)
+    assert reply.dropped == ()
 
 
 def test_nine_user_tags_leave_only_the_status(world: World) -> None:

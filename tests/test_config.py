@@ -37,7 +37,10 @@ def test_upload_defaults() -> None:
     assert settings.job_level == 0
     assert settings.include_prefixes == ()
     assert settings.exclude_prefixes == ()
-    assert settings.idempotency_check is True
+    assert settings.idempotency_check is False  # docs "Costs": a duplicate job costs less
+    assert settings.concurrency == 8
+    assert settings.hand_on_max_age_s == 24 * 3600
+    assert settings.hand_on_backoff_s == 2.0
     assert settings.tag_prefix == "media:"
     assert settings.endpoint_url is None
     assert settings.max_attempts == 4
@@ -59,10 +62,8 @@ def test_callback_defaults() -> None:
         "vcodec",
         "acodec",
         "fps",
-        "bitrate",
-        "container",
-        "rotation",
     )
+    assert settings.own_tag_cap == 7
     assert settings.max_callback_bytes == 1048576
     assert settings.allowed_buckets == frozenset()
     assert settings.tag_prefix == "media:"
@@ -205,7 +206,7 @@ def test_every_variable_is_named_once_and_documented_set() -> None:
         if name.isupper() and isinstance(value, str) and value.startswith("MEDIA_TAGGER_")
     }
     assert names == set(config.SETTINGS_VARIABLES)
-    assert len(config.SETTINGS_VARIABLES) == 19
+    assert len(config.SETTINGS_VARIABLES) == 23
     assert config.CREDENTIAL_VARIABLES == (
         "TENCENTCLOUD_SECRETID",
         "TENCENTCLOUD_SECRETKEY",

@@ -30,6 +30,7 @@ def test_put_sample() -> None:
         version_id=None,
         event_name="cos:ObjectCreated:Put",
         request_id="NjU2MWE5ZjBfYjQzMjA4MDlfMTdkYzFfMWEyYjNjNA==",
+        event_time=1732500123,
     )
     assert record.object_ref == ObjectRef(
         "media-uploads-1250000000", "ap-guangzhou", "videos/2024/11/demo.mp4", None

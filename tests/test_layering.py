@@ -29,7 +29,17 @@ ALLOWED: dict[str, frozenset[str]] = {
     ),
     "scf": frozenset({"root", "settings", "tencent", "scf"}),
     "reconcile": frozenset(
-        {"root", "media", "contract", "settings", "tencent", "results", "scf", "reconcile"}
+        {
+            "root",
+            "media",
+            "contract",
+            "settings",
+            "tencent",
+            "results",
+            "scf",
+            "upload",
+            "reconcile",
+        }
     ),
     "ops": frozenset({*SHARED_FLOORS, "root", "scf", "reconcile", "ops"}),
 }
@@ -46,7 +56,7 @@ EMULATOR_ALLOWED: dict[str, frozenset[str]] = {
     "root": frozenset({"root", "cos", "ci", "scf"}),
     "cos": frozenset({"root", "cos"}),
     "ci": frozenset({"root", "ci"}),
-    "scf": frozenset({"scf"}),
+    "scf": frozenset({"root", "scf"}),
     "soak": frozenset({"root", "cos", "ci", "scf", "soak"}),
 }
 EMULATOR_COMMAND_LINE = "emulator/cli.py"  # the top: it dispatches to every subcommand

@@ -13,11 +13,11 @@ import unicodedata
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from shared.media.applied_job import AppliedJob, recorded_result
 from shared.media.tag_format import DEFAULT_TAG_FIELDS, media_tags, sanitise_key
 from shared.media.tag_merge import (
     MAX_TAGS,
     merge_tags,
-    recorded_result_etag,
     status_tags_for_failure,
     status_tags_for_success,
 )
@@ -57,7 +57,7 @@ def our_result(draw: st.DrawFn) -> TagSet:
         videos=(VideoStream(codec_name=draw(text), width=draw(st.integers(1, 8000)), height=720),),
     )
     fields = draw(st.permutations(DEFAULT_TAG_FIELDS))
-    return status_tags_for_success("0123abcd", P) + media_tags(info, fields, P)
+    return status_tags_for_success(AppliedJob("0123abcd"), P) + media_tags(info, fields, P)
 
 
 @MANY
@@ -78,7 +78,8 @@ def test_merging_the_real_result_into_any_tag_set(
         assert [P + name for name in dropped] == [key for key, _ in ours[len(kept) :]]
         assert kept[0] == (P + "status", "ok")
         if len(foreign) <= MAX_TAGS - 2:
-            assert recorded_result_etag(merged, P) == "0123abcd"
+            recorded = recorded_result(merged, P)
+            assert recorded is not None and recorded.applied.etag == "0123abcd"
     assert merge_tags(merged, ours, P) == (merged, dropped)  # idempotent
     assert merge_tags(before, ours, P) == (merged, dropped)  # deterministic
 
@@ -86,7 +87,7 @@ def test_merging_the_real_result_into_any_tag_set(
 @MANY
 @given(code=text, etag=text)
 def test_failure_status_of_any_code_is_a_valid_tag(code: str, etag: str) -> None:
-    tags = status_tags_for_failure(code, etag, P)
+    tags = status_tags_for_failure(code, AppliedJob(etag), P)
     status = dict(tags)[P + "status"]
     assert status.startswith("failed:") and valid_value(status)
     assert all(valid_value(value) for _, value in tags)  # an etag left empty is not written
@@ -106,7 +107,7 @@ def test_sanitised_keys_are_valid_and_stable(raw: str) -> None:
 @given(count=st.integers(0, 12))
 def test_status_survives_whenever_one_tag_is_free(count: int) -> None:
     existing = tuple((f"user{i}", "v") for i in range(count))
-    ours = (*status_tags_for_success("e1", P), ("media:fps", "25"))
+    ours = (*status_tags_for_success(AppliedJob("e1"), P), ("media:fps", "25"))
     merged, _ = merge_tags(existing, ours, P)
     assert ((P + "status", "ok") in merged) == (count < MAX_TAGS)
     assert len(merged) == max(count, min(MAX_TAGS, count + len(ours)))

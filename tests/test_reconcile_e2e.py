@@ -27,6 +27,7 @@ from tests.e2e_helpers import (
     REGION,
     SETTLE_S,
     Media,
+    comparable,
     expected_tags,
     oracle_client,
     read_tags,
@@ -77,7 +78,7 @@ def tag_writes(emulator: Emulator) -> int:
 
 def wrong_objects(emulator: Emulator, expected: dict[str, dict[str, str]]) -> dict[str, object]:
     client = oracle_client(emulator)
-    found = {key: read_tags(client, key) for key in expected}
+    found = {key: comparable(read_tags(client, key)) for key in expected}
     return {key: tags for key, tags in found.items() if tags != expected[key]}
 
 

@@ -12,15 +12,18 @@ import pytest
 
 from shared.decision_log import DecisionLog
 from shared.errors import CiError, CosError
-from shared.models import Job
+from shared.media.tag_format import DEFAULT_TAG_FIELDS
+from shared.models import Job, ObjectHead, ObjectRef
 from shared.ports import MediaJobs, ObjectStore
+from shared.reconcile.resubmit import Resubmit
 from shared.reconcile.service import Reconciler, ReconcileSummary, ReconcileWindow
 from shared.records import replace
+from shared.results.reply import CallbackReply
 from shared.time_window import ci_time
 from tests.callback_helpers import (
     BUCKET,
     ETAG,
-    EXPECTED_OK_TAGS,
+    EXPECTED_MEDIA_TAGS,
     KEY,
     REGION,
     SIZE,
@@ -31,11 +34,30 @@ from tests.callback_helpers import (
 from tests.fakes import FakeMediaJobs, FakeObjectStore
 
 WINDOW = ReconcileWindow(1_732_500_000.0, 1_732_503_600.0)
-FAILED_TAGS = (("media:status", "failed:InternalError"), ("media:etag", ETAG))
+T10 = "2024-11-25T10:00:00+0800"  # = 20241125T020000Z
+
+
+def stamp(created: str) -> str:
+    """CI's +0800 time as the etag tag writes it (UTC), by hand: 'YYYY-MM-DDTHH:MM:SS+0800'."""
+    day, clock = created[:10].replace("-", ""), created[11:19].replace(":", "")
+    hours = int(clock[:2]) - 8
+    assert hours >= 0, "the examples stay on one UTC day"
+    return f"{day}T{hours:02d}{clock[2:]}Z"
+
+
+def ok_tags(job_id: str, created: str = T10) -> tuple[tuple[str, str], ...]:
+    applied = ("media:etag", f"{ETAG}/{stamp(created)}/{job_id}")
+    return (("media:status", "ok"), applied, *EXPECTED_MEDIA_TAGS)
+
+
+def failed_tags(code: str, job_id: str, created: str = T10) -> tuple[tuple[str, str], ...]:
+    return (("media:status", f"failed:{code}"), ("media:etag", f"{ETAG}/{stamp(created)}/{job_id}"))
 
 
 def job(job_id: str, created: str, **detail: Any) -> Job:
-    return replace(job_from_detail(job_id=job_id, **detail), creation_time=created)
+    return replace(
+        job_from_detail(job_id=job_id, **detail), creation_time=created, start_time=created
+    )
 
 
 def listing_jobs(pages: Sequence[Sequence[Job]]) -> FakeMediaJobs:
@@ -60,6 +82,7 @@ def reconcile(
     dry_run: bool = False,
     clock: Callable[[], float] = lambda: 0.0,
     deadline: float | None = None,
+    resubmit: Resubmit | None = None,
 ) -> ReconcileSummary:
     object_store: ObjectStore = store
     media_jobs: MediaJobs = jobs
@@ -68,21 +91,21 @@ def reconcile(
         media_jobs,
         DecisionLog("reconcile", "run-1", logger=logging.getLogger("tests.reconcile")),
         tag_prefix="media:",
-        tag_fields=("status", "etag", "duration", "resolution", "vcodec", "acodec", "fps",
-                    "bitrate", "container", "rotation"),
+        tag_fields=DEFAULT_TAG_FIELDS,
         dry_run=dry_run,
         clock=clock,
         deadline=deadline,
-    )  # fmt: skip
+        resubmit=resubmit,
+    )
     return reconciler.run(BUCKET, REGION, WINDOW)
 
 
 def test_a_lost_result_is_written(lines: LineCollector) -> None:
     store = object_store()
     store.add()
-    jobs = listing_jobs([[job("j1", "2024-11-25T10:00:00+0800")]])
+    jobs = listing_jobs([[job("j1", T10)]])
     summary = reconcile(store, jobs)
-    assert store.puts and sorted(store.puts[-1][1]) == sorted(EXPECTED_OK_TAGS)
+    assert store.puts and store.puts[-1][1] == ok_tags("j1")
     assert summary.outcomes == {"tagged": 1} and (summary.jobs, summary.objects) == (1, 1)
     assert jobs.described == [(BUCKET, REGION, "j1")]  # re-fetched like the callback does
     (line,) = lines.decisions()
@@ -100,7 +123,7 @@ def test_the_listing_asks_for_finished_jobs_of_the_window_on_every_page() -> Non
     jobs = listing_jobs(pages)
     summary = reconcile(store, jobs)
     assert [q["token"] for q in jobs.queries] == [None, "1", "2"]
-    assert {q["states"] for q in jobs.queries} == {("Success", "Failed")}
+    assert {q["states"] for q in jobs.queries} == {("Submitted", "Running", "Success", "Failed")}
     assert {(q["start"], q["end"]) for q in jobs.queries} == {
         ("2024-11-25T10:00:00+0800", "2024-11-25T11:00:00+0800")
     }
@@ -110,35 +133,78 @@ def test_the_listing_asks_for_finished_jobs_of_the_window_on_every_page() -> Non
 
 def test_an_object_that_carries_its_result_costs_one_read() -> None:
     store = object_store()
-    store.add(tags=(("owner", "alice"), *EXPECTED_OK_TAGS))
-    jobs = listing_jobs([[job("j1", "2024-11-25T10:00:00+0800")]])
+    store.add(tags=(("owner", "alice"), *ok_tags("j1")))
+    jobs = listing_jobs([[job("j1", T10)]])
     summary = reconcile(store, jobs)
     assert summary.outcomes == {"unchanged": 1}
     assert [call[0] for call in store.calls] == ["get_tagging"] and jobs.described == []
 
 
-def test_the_newest_job_for_the_current_etag_wins() -> None:
-    store = object_store()
-    store.add()
-    older_ok = job("j1", "2024-11-25T10:00:00+0800")
-    newer_failed = job("j2", "2024-11-25T10:05:00+0800", state="Failed")
-    summary = reconcile(store, listing_jobs([[older_ok, newer_failed]]))
-    assert store.puts[-1][1] == FAILED_TAGS and summary.outcomes == {"tagged": 1}
-    store = object_store()
-    store.add()
-    older_failed = job("j3", "2024-11-25T10:00:00+0800", state="Failed")
-    newer_ok = job("j4", "2024-11-25T10:05:00+0800")
-    reconcile(store, listing_jobs([[older_failed, newer_ok]]))
-    assert sorted(store.puts[-1][1]) == sorted(EXPECTED_OK_TAGS)
+def test_the_newest_final_result_for_the_current_content_is_applied() -> None:
+    five = "2024-11-25T10:05:00+0800"
+    cases = [
+        # (listed jobs, what is written): a success for the content wins over any failure
+        ([job("j1", T10), job("j2", five, state="Failed", code="ResourceNotSupported")],
+         ok_tags("j1")),
+        ([job("j3", T10, state="Failed", code="ResourceNotSupported"), job("j4", five)],
+         ok_tags("j4", five)),
+        ([job("j5", T10), job("j6", five)], ok_tags("j6", five)),
+        ([job("j7", T10, state="Failed", code="ResourceNotSupported"),
+          job("j8", five, state="Failed", code="ResourceNotSupported")],
+         failed_tags("ResourceNotSupported", "j8", five)),
+        # a failure not about the content is not final: the success stands
+        ([job("j9", T10), job("ja", five, state="Failed", code="InternalError")], ok_tags("j9")),
+    ]  # fmt: skip
+    for listed, expected in cases:
+        store = object_store()
+        store.add()
+        summary = reconcile(store, listing_jobs([listed]))
+        assert store.puts[-1][1] == expected and summary.outcomes == {"tagged": 1}
 
 
-def test_same_second_jobs_keep_the_listing_order_newest_first() -> None:
+def test_same_second_jobs_without_an_id_time_are_ordered_by_id() -> None:
+    """Job ids that are not UUIDv1 cannot be placed inside a second: the larger id wins, so
+    every listing order and every arrival order ends with the same tags."""
+    for listed in ([job("j2", T10), job("j1", T10)], [job("j1", T10), job("j2", T10)]):
+        store = object_store()
+        store.add()
+        reconcile(store, listing_jobs([listed]))
+        assert store.puts[-1][1] == ok_tags("j2")
+
+
+def test_an_object_whose_only_job_failed_transiently_is_resubmitted() -> None:
     store = object_store()
     store.add()
-    same = "2024-11-25T10:00:00+0800"
-    listed = [job("j2", same, state="Failed"), job("j1", same)]  # CI lists newest first
-    reconcile(store, listing_jobs([listed]))
-    assert store.puts[-1][1] == FAILED_TAGS
+    asked: list[tuple[str, int]] = []
+
+    def resubmit(obj: ObjectRef, head: ObjectHead, attempt: int) -> CallbackReply:
+        asked.append((obj.key, attempt))
+        return CallbackReply(200, "resubmitted", f"attempt {attempt}", "jnew", obj.key)
+
+    failed = job("j1", T10, state="Failed", code="InternalError")
+    summary = reconcile(store, listing_jobs([[failed]]), resubmit=resubmit)
+    assert asked == [(KEY, 2)] and store.puts == []
+    assert summary.outcomes == {"resubmitted": 1}
+    summary = reconcile(store, listing_jobs([[failed]]))  # without upload settings
+    assert summary.outcomes == {"skipped:transient-failure": 1} and store.puts == []
+
+
+def test_the_last_allowed_attempt_writes_the_failure() -> None:
+    store = object_store()
+    store.add()
+    last = job("j1", T10, state="Failed", code="InternalError",
+               user_data=f"mt1;e={ETAG};s={SIZE};a=3")  # fmt: skip
+    summary = reconcile(store, listing_jobs([[last]]))
+    assert store.puts[-1][1] == failed_tags("InternalError", "j1")
+    assert summary.outcomes == {"tagged": 1}
+
+
+def test_a_running_job_for_the_object_waits_for_its_callback() -> None:
+    store = object_store()
+    store.add()
+    running = job("j2", "2024-11-25T10:05:00+0800", state="Running")
+    summary = reconcile(store, listing_jobs([[running, job("j1", T10)]]))
+    assert summary.outcomes == {"skipped:in-flight": 1} and store.calls == []
 
 
 def test_a_newer_job_for_older_content_is_passed_over() -> None:
@@ -150,11 +216,23 @@ def test_a_newer_job_for_older_content_is_passed_over() -> None:
         state="Failed",
         user_data="mt1;e=" + "9" * 32 + f";s={SIZE}",
     )
-    current = job("j1", "2024-11-25T10:00:00+0800")
+    current = job("j1", T10)
     summary = reconcile(store, listing_jobs([[stale, current]]))
-    assert sorted(store.puts[-1][1]) == sorted(EXPECTED_OK_TAGS) and summary.outcomes == {
-        "tagged": 1
-    }
+    assert store.puts[-1][1] == ok_tags("j1") and summary.outcomes == {"tagged": 1}
+
+
+def test_same_etag_but_another_size_is_not_the_current_content() -> None:
+    store = object_store()
+    store.add(size=SIZE + 1)
+    summary = reconcile(store, listing_jobs([[job("j1", T10)]]))
+    assert summary.outcomes == {"skipped:stale": 1} and store.puts == []
+
+
+def test_ten_foreign_tags_report_the_tag_limit_not_unchanged() -> None:
+    store = object_store()
+    store.add(tags=tuple((f"user{i}", "v") for i in range(10)))
+    summary = reconcile(store, listing_jobs([[job("j1", T10)]]))
+    assert summary.outcomes == {"skipped:tag-limit": 1} and store.puts == []
 
 
 def test_no_job_for_the_current_content_is_stale_and_writes_nothing() -> None:

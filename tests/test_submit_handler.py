@@ -22,7 +22,7 @@ import responses
 
 from functions.submit_on_upload import index
 from shared.errors import ConfigError
-from shared.upload.service import TransientSubmitError
+from shared.upload.event_run import TransientSubmitError
 from tests.client_helpers import (
     SECRET_ID,
     SECRET_KEY,
@@ -47,7 +47,38 @@ ENVIRON = {
     "TENCENTCLOUD_SESSIONTOKEN": TOKEN,
     "MEDIA_TAGGER_CALLBACK_URL": CALLBACK_BASE,
     "MEDIA_TAGGER_CALLBACK_SECRET": CALLBACK_SECRET,
+    "MEDIA_TAGGER_IDEMPOTENCY_CHECK": "true",  # the exact-request tests include the check
+    "MEDIA_TAGGER_UPLOAD_CONCURRENCY": "1",  # records in order, so the mocks can be ordered
 }
+SCF_API = "https://scf.tencentcloudapi.com/"
+
+
+def expect_hand_on(mock: responses.RequestsMock, keys: list[str], generation: int = 1) -> None:
+    """SCF Invoke (async) of this function with a hand-on event carrying exactly ``keys``."""
+
+    def matcher(request: requests.PreparedRequest) -> tuple[bool, str]:
+        params = json.loads(request.body or b"{}")
+        event = json.loads(params.get("ClientContext", "{}"))
+        body = event.get("MediaTaggerHandOn", {})
+        found = [item["key"] for item in body.get("objects", [])]
+        expected = {
+            "FunctionName": "media-submit",
+            "Namespace": "default",
+            "Qualifier": "$LATEST",
+            "InvocationType": "Event",
+        }
+        ok = (
+            request.headers.get("X-TC-Action") == "Invoke"
+            and all(params.get(name) == value for name, value in expected.items())
+            and found == keys
+            and body.get("generation") == generation
+        )
+        return ok, "" if ok else f"not the expected hand-on: {params!r:.300}"
+
+    answer = {"Response": {"Result": {"FunctionRequestId": "r-1"}, "RequestId": "q-1"}}
+    mock.add(responses.POST, SCF_API, json=answer, match=[matcher])
+
+
 NO_TAGS = b"<Tagging><TagSet></TagSet></Tagging>"
 
 
@@ -189,7 +220,8 @@ def test_sample_event_sends_the_exact_requests(
         expect_tagging_get(mock, key, wire)
         expect_job_post(mock, job_body(key, etag, size), job_id, key)
         summary = run(load_event(event_name))
-    assert summary == {"submitted": [{"key": key, "job_id": job_id}], "skipped": [], "failed": []}
+    assert summary["submitted"] == [{"key": key, "job_id": job_id}]
+    assert summary["skipped"] == summary["failed"] == summary["handed_on"] == []
     assert mock.calls[0].request.url == f"https://{COS_HOST}{wire}?tagging="
     assert mock.calls[1].request.url == JOBS_URL
 
@@ -247,6 +279,8 @@ def test_duplicate_event_for_a_tagged_etag_submits_nothing() -> None:
         "submitted": [],
         "skipped": [{"key": DEMO_KEY, "reason": "already-tagged"}],
         "failed": [],
+        "handed_on": [],
+        "unsubmitted": [],
     }
     assert len(mock.calls) == 1
 
@@ -294,14 +328,32 @@ def test_503_that_outlives_retries_raises_after_every_record() -> None:
             mock.add(responses.POST, JOBS_URL, status=503, body=busy)
         mock.add(responses.GET, f"https://{COS_HOST}/{pod}", body=NO_TAGS)
         mock.add(responses.POST, JOBS_URL, body=submitted_xml("j2", pod))
+        expect_hand_on(mock, [big])
+        summary = run(load_event("cos_multipart"), clock=clock)
+    assert summary["submitted"] == [{"key": pod, "job_id": "j2"}]
+    assert summary["handed_on"] == [{"key": big, "generation": 1}]
+    assert summary["failed"] == []
+    assert len(clock.sleeps) == 3  # the transport's backoff; the hand-on is immediate
+
+
+def test_without_a_working_hand_on_scf_retries_the_event() -> None:
+    big = "videos/2024/11/big-lecture.mov"
+    busy = b"<Error><Code>ServiceUnavailable</Code><Message>busy</Message></Error>"
+    error = {"Code": "AuthFailure.UnauthorizedOperation", "Message": "no scf:InvokeFunction"}
+    refused = {"Response": {"Error": error, "RequestId": "q"}}
+    environ = {**ENVIRON, "MEDIA_TAGGER_MAX_ATTEMPTS": "1", "MEDIA_TAGGER_IDEMPOTENCY_CHECK": "0"}
+    with strict_mock(ordered=True) as mock:
+        mock.add(responses.POST, JOBS_URL, status=503, body=busy)
+        mock.add(
+            responses.POST, JOBS_URL, body=submitted_xml("j2", "audio/2024/11/podcast-ep12.m4a")
+        )
+        mock.add(responses.POST, SCF_API, json=refused)
         with pytest.raises(TransientSubmitError) as caught:
-            run(load_event("cos_multipart"), clock=clock)
+            run(load_event("cos_multipart"), environ=environ)
     assert caught.value.failed_keys == (big,)
-    assert caught.value.summary["submitted"] == [{"key": pod, "job_id": "j2"}]
     assert caught.value.summary["failed"] == [
         {"key": big, "code": "ServiceUnavailable", "permanent": False}
     ]
-    assert len(clock.sleeps) == 3
 
 
 def _slow_ci(clock: FakeClock, seconds: float) -> Any:
@@ -319,11 +371,12 @@ def test_the_deadline_from_the_context_stops_retrying(limit_ms: int, posts: int)
     environ = {**ENVIRON, "MEDIA_TAGGER_IDEMPOTENCY_CHECK": "false"}
     with strict_mock() as mock:
         mock.add_callback(responses.POST, JOBS_URL, callback=_slow_ci(clock, 1.0))
-        with pytest.raises(TransientSubmitError):
-            run(load_event("cos_put"), context, environ=environ, clock=clock)
+        expect_hand_on(mock, [DEMO_KEY])
+        summary = run(load_event("cos_put"), context, environ=environ, clock=clock)
+    assert summary["handed_on"] == [{"key": DEMO_KEY, "generation": 1}]
     # 3 s limit: deadline T0+1.5; the first answer arrives at T0+1, the second at ~T0+2,
     # after which no retry may start. 60 s: all four attempts fit.
-    assert len(mock.calls) == posts
+    assert len([call for call in mock.calls if call.request.url == JOBS_URL]) == posts
 
 
 def test_one_broken_record_does_not_stop_the_others() -> None:

@@ -10,6 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from shared.media.applied_job import AppliedJob, RecordedResult, recorded_result
 from shared.media.tag_format import (
     DEFAULT_TAG_FIELDS,
     KNOWN_TAG_FIELDS,
@@ -25,7 +26,6 @@ from shared.media.tag_format import (
 )
 from shared.media.tag_merge import (
     merge_tags,
-    recorded_result_etag,
     same_tags,
     status_tags_for_failure,
     status_tags_for_success,
@@ -56,8 +56,15 @@ def allowed_char(char: str) -> bool:
 # formatting
 
 
+# Every field that used to be on by default, in their priority order.
+CLASSIC_FIELDS = (
+    "status", "etag", "duration", "resolution", "vcodec", "acodec", "fps", "bitrate",
+    "container", "rotation",
+)  # fmt: skip
+
+
 def test_media_tags_of_the_sample_callback_in_priority_order() -> None:
-    assert media_tags(SAMPLE, DEFAULT_TAG_FIELDS, P) == (
+    assert media_tags(SAMPLE, CLASSIC_FIELDS, P) == (
         ("media:duration", "61.020"),
         ("media:resolution", "720x720"),
         ("media:vcodec", "h264"),
@@ -66,6 +73,16 @@ def test_media_tags_of_the_sample_callback_in_priority_order() -> None:
         ("media:bitrate", "335"),
         ("media:container", "mov/mp4/m4a/3gp/3g2/mj2"),
     )  # no rotation reported -> no rotation tag; status/etag are not media fields
+
+
+def test_the_default_fields_leave_three_slots_free() -> None:
+    assert DEFAULT_TAG_FIELDS == (
+        "status", "etag", "duration", "resolution", "vcodec", "acodec", "fps",
+    )  # fmt: skip
+    ours = status_tags_for_success(AppliedJob("e"), P) + media_tags(SAMPLE, DEFAULT_TAG_FIELDS, P)
+    merged, dropped = merge_tags((), ours, P)
+    assert len(merged) == 7 and dropped == ()
+    assert 10 - len(merged) == 3
 
 
 def test_field_order_follows_configuration_and_optional_fields_work() -> None:
@@ -97,7 +114,7 @@ def test_audio_only_has_no_video_fields_and_cover_art_is_not_video() -> None:
         videos=(cover,),
         audios=(AudioStream(codec_name="mp3", sample_rate_hz=48000, channels=1),),
     )
-    tags = dict(media_tags(info, DEFAULT_TAG_FIELDS, P))
+    tags = dict(media_tags(info, CLASSIC_FIELDS, P))
     assert tags == {"media:duration": "3.500", "media:acodec": "mp3", "media:container": "mp3"}
 
 
@@ -207,36 +224,40 @@ def test_sanitised_values_are_always_valid(raw: str) -> None:
 
 
 def test_status_tags() -> None:
-    assert status_tags_for_success('"abc123"', P) == (
+    assert status_tags_for_success(AppliedJob('"abc123"'), P) == (
         ("media:status", "ok"),
         ("media:etag", "abc123"),
     )
-    assert status_tags_for_failure("InvalidInput", "abc-3", P) == (
+    job = AppliedJob("abc-3", 1764581234, "j229ed9e2f60c11ec8525e36307395bf9")
+    assert status_tags_for_failure("InvalidInput", job, P) == (
         ("media:status", "failed:InvalidInput"),
-        ("media:etag", "abc-3"),
+        ("media:etag", "abc-3/20251201T092714Z/j229ed9e2f60c11ec8525e36307395bf9"),
     )
-    assert status_tags_for_failure(None, "e", P)[0] == ("media:status", "failed:Unknown")
-    assert status_tags_for_failure("Bad(Code)\u202e", "e", P)[0] == (
+    e = AppliedJob("e")
+    assert status_tags_for_failure(None, e, P)[0] == ("media:status", "failed:Unknown")
+    assert status_tags_for_failure("Bad(Code)\u202e", e, P)[0] == (
         "media:status",
         "failed:Bad_Code_",
     )
 
 
-def test_recorded_result_etag_needs_status_and_etag() -> None:
-    assert (
-        recorded_result_etag((("a", "b"), ("media:status", "ok"), ("media:etag", "e1")), P) == "e1"
+def test_recorded_result_needs_status_and_etag() -> None:
+    tags = (("a", "b"), ("media:status", "ok"), ("media:etag", "e1"))
+    assert recorded_result(tags, P) == RecordedResult("ok", AppliedJob("e1"))
+    assert recorded_result((("media:etag", "e1"),), P) is None
+    assert recorded_result((("media:status", "ok"),), P) is None
+    assert recorded_result((("other:status", "ok"), ("other:etag", "x")), P) is None
+    failed = (("media:status", "failed:X"), ("media:etag", "e2/20251201T092714Z/j1"))
+    assert recorded_result(failed, P) == RecordedResult(
+        "failed:X", AppliedJob("e2", 1764581234, "j1")
     )
-    assert recorded_result_etag((("media:etag", "e1"),), P) is None
-    assert recorded_result_etag((("media:status", "ok"),), P) is None
-    assert recorded_result_etag((("other:status", "ok"), ("other:etag", "x")), P) is None
-    failed = (("media:status", "failed:X"), ("media:etag", "e2"))
-    assert recorded_result_etag(failed, P) == "e2"
+    assert recorded_result((("media:status", "ok"), ("media:etag", "e2/garbage/j1")), P) is None
 
 
 # ---------------------------------------------------------------------------------------------
 # merging
 
-OURS = status_tags_for_success("etag1", P) + media_tags(SAMPLE, DEFAULT_TAG_FIELDS, P)
+OURS = status_tags_for_success(AppliedJob("etag1"), P) + media_tags(SAMPLE, CLASSIC_FIELDS, P)
 
 
 def foreign(count: int) -> TagSet:
@@ -257,10 +278,21 @@ def test_merge_keeps_foreign_tags_and_replaces_our_namespace() -> None:
 
 
 def test_merge_drops_lowest_priority_fields_first() -> None:
-    merged, dropped = merge_tags(foreign(5), OURS, P)
+    merged, dropped = merge_tags(foreign(5), OURS, P, own_cap=10)
     assert len(merged) == 10
     assert merged[5:] == OURS[:5]
     assert dropped == ("acodec", "fps", "bitrate", "container")
+
+
+def test_our_own_cap_keeps_room_for_the_owner() -> None:
+    merged, dropped = merge_tags((), OURS, P)  # default cap: 7 of ours
+    assert merged == OURS[:7]
+    assert dropped == ("bitrate", "container")
+    merged, dropped = merge_tags(foreign(2), OURS, P, own_cap=3)
+    assert merged == (*foreign(2), *OURS[:3])
+    assert dropped == ("resolution", "vcodec", "acodec", "fps", "bitrate", "container")
+    merged, _ = merge_tags(foreign(8), OURS, P, own_cap=7)  # the 10-tag limit still rules
+    assert merged == (*foreign(8), *OURS[:2])
 
 
 def test_nine_user_tags_leave_room_for_status_only() -> None:

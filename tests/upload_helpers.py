@@ -25,6 +25,8 @@ BASE_ENVIRON = {
     "TENCENTCLOUD_SESSIONTOKEN": SESSION_TOKEN,
     "MEDIA_TAGGER_CALLBACK_URL": CALLBACK_BASE,
     "MEDIA_TAGGER_CALLBACK_SECRET": CALLBACK_SECRET,
+    # These tests exercise the duplicate check; it is off by default (docs "Costs").
+    "MEDIA_TAGGER_IDEMPOTENCY_CHECK": "true",
 }
 
 

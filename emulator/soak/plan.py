@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import math
 import random
 import shutil
 import subprocess
@@ -131,22 +130,19 @@ def _fps(rate: str) -> str | None:
 
 
 def expected_media_fields(probe: dict[str, Any], etag: str) -> dict[str, str]:
-    """The README's formatting applied to ffprobe's JSON: what the tags of a sample must say."""
+    """The docs' formatting applied to ffprobe's JSON: what the tags of a sample must say with
+    the default fields (status, etag, duration, resolution, vcodec, acodec, fps)."""
     fmt, streams = probe["format"], probe.get("streams", [])
     video, audio = _first(streams, "video"), _first(streams, "audio")
     fields = {"status": "ok", "etag": etag, "duration": f"{float(fmt['duration']):.3f}"}
     if video is not None:
         fields["resolution"] = f"{video['width']}x{video['height']}"
         fields["vcodec"] = video["codec_name"]
-        fields["rotation"] = "0"
         fps = _fps(video.get("avg_frame_rate", ""))
         if fps:
             fields["fps"] = fps
     if audio is not None:
         fields["acodec"] = audio["codec_name"]
-    if fmt.get("bit_rate"):
-        fields["bitrate"] = str(math.floor(int(fmt["bit_rate"]) / 1000 + 0.5))
-    fields["container"] = "/".join(part for part in fmt["format_name"].split(",") if part)
     return fields
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import re
 import tempfile
 import time
 from collections import Counter
@@ -70,6 +71,9 @@ def driver_transport(emulator: Emulator, workers: int) -> Transport:
     )
 
 
+_APPLIED = re.compile(r"(?P<etag>[0-9a-f]{32}(?:-[0-9]+)?)/[0-9]{8}T[0-9]{6}Z/j[0-9a-f]{32}")
+
+
 def upload_all(transport: Transport, objects: list[PlannedObject], workers: int) -> None:
     host = cos_host(BUCKET, REGION)
 
@@ -82,7 +86,13 @@ def upload_all(transport: Transport, objects: list[PlannedObject], workers: int)
 
 
 def verdict(item: PlannedObject, tags: dict[str, str]) -> str:
+    """correct / lost / wrong; the etag tag must name the job it came from (<etag>/<time>/<id>)."""
     ours = {k[len(PREFIX) :]: v for k, v in tags.items() if k.startswith(PREFIX)}
+    applied = _APPLIED.fullmatch(ours.get("etag", ""))
+    if applied is not None:
+        ours["etag"] = applied["etag"]
+    elif "etag" in ours:
+        return "wrong"
     if ours == item.expected and len(ours) == len(tags):
         return "correct"
     return "lost" if item.expected and "status" not in ours else "wrong"

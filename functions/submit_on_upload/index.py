@@ -1,10 +1,10 @@
 """SCF entry point of the upload function (COS trigger, invoked asynchronously).
 
-Glue only: read the environment and the context, build the clients, run
-``shared.upload.service`` and return its summary. Nothing is built at import time (role
-credentials rotate; a warm instance reuses only the transport module's cached Session).
-Imports are absolute ``shared.*`` so this file also works from the zip root. A raised exception
-marks the invocation failed, which is how SCF's async retry is asked for.
+Glue only: read the environment and the context, build the clients and the self-invocation that
+hands unsubmitted records on, run ``shared.upload.event_run`` and return its summary. Nothing is
+built at import time (role credentials rotate; a warm instance reuses only the transport module's
+cached Session). Imports are absolute ``shared.*`` so this file also works from the zip root. A
+raised exception marks the invocation failed, which is how SCF's async retry is asked for.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from typing import Any
 import requests
 
 from shared.decision_log import DecisionLog
+from shared.scf.handon import SelfInvoke, function_identity
 from shared.scf.invocation import (
     context_request_id,
     context_time_limit_ms,
@@ -27,6 +28,7 @@ from shared.scf.invocation import (
     remote_clients,
 )
 from shared.settings.functions import load_upload_settings
+from shared.upload.event_run import EventRun, HandOnPolicy
 from shared.upload.service import FUNCTION_NAME, UploadService
 
 
@@ -48,12 +50,21 @@ def handle(
     )
     secrets = (*platform_secrets(env), settings.callback_secret)
     log = DecisionLog(FUNCTION_NAME, request_id, secrets=secrets)
-    store, jobs = remote_clients(
-        settings, environ_credentials(env), clock=clock, sleep=sleep, session=session
+    credentials = environ_credentials(env)
+    store, jobs = remote_clients(settings, credentials, clock=clock, sleep=sleep, session=session)
+    service = UploadService(settings, store, jobs, log, clock=clock, sleep=sleep)
+    identity = function_identity(context, env)
+    hand_on = None
+    if identity is not None:
+        hand_on = SelfInvoke(credentials, identity, endpoint_url=settings.endpoint_url, sleep=sleep)
+    policy = HandOnPolicy(
+        concurrency=settings.concurrency,
+        max_age_s=settings.hand_on_max_age_s,
+        backoff_first_s=settings.hand_on_backoff_s,
     )
-    service = UploadService(settings, store, jobs, log, clock=clock)
     deadline = invocation_deadline(started, context_time_limit_ms(context))
-    return service.submit_for_event(event, deadline=deadline)
+    run = EventRun(service, hand_on, policy, clock=clock, sleep=sleep)
+    return run.run(event, deadline=deadline)
 
 
 def main_handler(event: dict[str, Any], context: dict[str, Any]) -> dict[str, Any]:

@@ -90,6 +90,7 @@ class CallbackService:
             self._jobs,
             tag_prefix=self._settings.tag_prefix,
             tag_fields=self._settings.tag_fields,
+            own_tag_cap=self._settings.own_tag_cap,
             deadline=self._deadline,
             executor=self._executor,
         )

@@ -36,7 +36,8 @@ MEDIA_FIELDS = (
     "height",
 )
 KNOWN_TAG_FIELDS = frozenset(RESULT_FIELDS + MEDIA_FIELDS)
-DEFAULT_TAG_FIELDS = RESULT_FIELDS + MEDIA_FIELDS[:8]
+# Fits the default cap of 7 tags (shared.media.tag_merge.DEFAULT_OWN_TAGS); the rest is opt-in.
+DEFAULT_TAG_FIELDS = RESULT_FIELDS + MEDIA_FIELDS[:5]
 REPLACEMENT_CHAR = "_"
 
 _ASCII_ALLOWED = frozenset(

@@ -30,6 +30,7 @@ from shared.ops.checkpoint import BackfillState, check_state_matches, load_state
 from shared.ops.progress import Progress
 from shared.ports import ObjectStore
 from shared.records import replace
+from shared.time_window import iso_second
 from shared.upload.cos_event import UploadRecord
 from shared.upload.service import UploadService
 
@@ -186,6 +187,7 @@ class Backfill:
             version_id=None,  # GET Bucket lists current versions; tags go to the current one
             event_name=BACKFILL_EVENT,
             request_id=None,
+            event_time=iso_second(listed.last_modified),  # a result older than this is not done
         )
 
     def _handled(self, category: str) -> None:

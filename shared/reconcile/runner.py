@@ -8,12 +8,14 @@ bucket. Logging is left to the caller's configuration; decision lines go to ``me
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable, Mapping, Sequence
 
 import requests
 
 from shared.decision_log import DecisionLog
+from shared.reconcile.resubmit import resubmitter
 from shared.reconcile.service import Reconciler, ReconcileSummary, ReconcileWindow
 from shared.scf.invocation import environ_or_process, environ_transport, run_log
 from shared.settings.reconcile import load_reconcile_settings
@@ -48,16 +50,22 @@ def run_reconcile(
     )
     started = clock()
     summary = ReconcileSummary()
+    store, jobs = CosClient(transport), CiClient(transport)
+    resubmit, why_not = resubmitter(env, store, jobs, log, deadline=deadline)
+    if why_not is not None:
+        log.decision("resubmission-off", reason=why_not, level=logging.WARNING)
     for bucket in (buckets,) if isinstance(buckets, str) else tuple(buckets):
         reconciler = Reconciler(
-            CosClient(transport),
-            CiClient(transport),
+            store,
+            jobs,
             log,
             tag_prefix=settings.tag_prefix,
             tag_fields=settings.tag_fields,
+            own_tag_cap=settings.own_tag_cap,
             dry_run=dry_run,
             clock=clock,
             deadline=deadline,
+            resubmit=resubmit,
         )
         summary.add(reconciler.run(bucket, region, window))
     ms = round((clock() - started) * 1000)

@@ -1,20 +1,28 @@
-"""The reconcile use case: apply finished MediaInfo results whose callback never arrived.
+"""The reconcile use case: apply finished MediaInfo results whose callback never arrived, and
+resubmit objects whose only job failed for a reason that was not about the content.
 
-Lists the jobs of a creation-time window (GET /jobs?tag=MediaInfo&states=Success,Failed, every
-page through nextToken), keeps ours (UserData we wrote), groups them by object and, per object:
-1. GET ?tagging: when the newest job's result merged into the tags changes nothing, the object
-   already carries it (``unchanged``; one request for the common case).
-2. HEAD: the job to apply is the newest finished one whose UserData ETag and size equal the
-   object's now; when there is none, every result in the window describes older content
-   (``stale``: the upload function owes the current content its own job).
-3. ``JobResultWriter.apply``: the callback function's own path after authentication (GET
-   /jobs/<id>, same bucket/object, finished, HEAD stale guard, merge, PUT only when changed).
+Lists the jobs of a creation-time window (GET /jobs?tag=MediaInfo, every page through nextToken),
+keeps ours (UserData we wrote), groups them by object, orders each group newest first by CI's own
+facts (``shared.results.ordering``) and, per object:
+1. a job still Submitted or Running is newest: its callback is yet to come (``in-flight``);
+2. GET ?tagging: when the newest job's result merged into the tags changes nothing, the object
+   already carries it (``unchanged``; one request for the common case);
+3. HEAD: the job to apply is the newest one that describes the object's current content (UserData
+   ETag and size equal HEAD's, not begun before the current incarnation was written) and whose
+   result is final (a success, a failure about the content, or the last allowed attempt);
+4. ``JobResultWriter.apply``: the callback function's own path after authentication (it re-checks
+   every rule, including that no newer result is on the object);
+5. when the newest current job failed for a reason not about the content and no later attempt
+   exists, a new job is submitted with the next attempt number (``resubmitted``; needs the upload
+   function's settings, else ``transient-failure`` is reported);
+6. otherwise every result in the window describes other content (``stale``).
 One decision line per object (and per foreign job); one object's error never stops the others.
 A ``deadline`` stops starting new objects (the next run's window overlaps). No HTTP here.
 """
 
 from __future__ import annotations
 
+import functools
 import logging
 import time
 from collections import Counter
@@ -26,16 +34,30 @@ from typing import Any
 from shared.contract.userdata import UserDataFacts, decode_user_data
 from shared.decision_log import DecisionLog
 from shared.errors import CosNotFoundError, MediaTaggerError
+from shared.media.applied_job import recorded_result, result_is_current
 from shared.media.tag_format import STATUS_FIELD
-from shared.media.tag_merge import merge_tags, same_tags
-from shared.models import Job, ObjectRef
+from shared.media.tag_merge import DEFAULT_OWN_TAGS, merge_tags, same_tags
+from shared.models import Job, ObjectHead, ObjectRef, TagSet
 from shared.ports import MediaJobs, ObjectStore
+from shared.reconcile.resubmit import Resubmit
 from shared.records import record
+from shared.results.ordering import (
+    compare_stamps,
+    failure_code,
+    failure_is_final,
+    http_date_second,
+    job_stamp,
+)
 from shared.results.reply import CallbackReply, error_reply, skipped, unchanged
-from shared.results.writer import JobResultWriter, result_tags
-from shared.time_window import ci_time, parse_ci_time
+from shared.results.writer import (
+    JobResultWriter,
+    current_content_check,
+    describes_content,
+    result_tags,
+)
+from shared.time_window import ci_time
 
-FINISHED_STATES = ("Success", "Failed")
+LISTED_STATES = ("Submitted", "Running", "Success", "Failed")
 PAGE_SIZE = 100
 MAX_PAGES = 10_000  # a runaway nextToken loop stops here rather than never
 
@@ -80,9 +102,13 @@ class ReconcileSummary:
 
 
 def _newest_first(jobs: Sequence[Job]) -> list[Job]:
-    """By creation time (the submission order is what UserData's ETag is about). CI prints it to
-    the second; ties keep the listing order, newest first (orderByTime=Desc; sort is stable)."""
-    return sorted(jobs, key=lambda job: parse_ci_time(job.creation_time) or 0.0, reverse=True)
+    """By CI's own order of jobs (creation second, then the job id's time; see ordering)."""
+    stamps = {job.job_id: job_stamp(job) for job in jobs}
+
+    def order(left: Job, right: Job) -> int:
+        return compare_stamps(stamps[left.job_id], stamps[right.job_id])
+
+    return sorted(jobs, key=functools.cmp_to_key(order), reverse=True)
 
 
 class Reconciler:
@@ -96,23 +122,29 @@ class Reconciler:
         *,
         tag_prefix: str,
         tag_fields: Sequence[str],
+        own_tag_cap: int = DEFAULT_OWN_TAGS,
         dry_run: bool = False,
         clock: Callable[[], float] = time.time,
         deadline: float | None = None,
         executor: Executor | None = None,
+        resubmit: Resubmit | None = None,
     ) -> None:
         self._store = store
         self._jobs = jobs
         self._log = log
         self._prefix = tag_prefix
         self._fields = tuple(tag_fields)
+        self._own_cap = own_tag_cap
         self._clock = clock
         self._deadline = deadline
+        self._dry_run = dry_run
+        self._resubmit = resubmit
         self._writer = JobResultWriter(
             store,
             jobs,
             tag_prefix=tag_prefix,
             tag_fields=tag_fields,
+            own_tag_cap=own_tag_cap,
             deadline=deadline,
             executor=executor,
             dry_run=dry_run,
@@ -120,7 +152,7 @@ class Reconciler:
 
     def run(self, bucket: str, region: str, window: ReconcileWindow) -> ReconcileSummary:
         summary = ReconcileSummary()
-        listed = self.list_finished_jobs(bucket, region, window)
+        listed = self.list_jobs(bucket, region, window)
         summary.jobs = len(listed)
         groups = self._group_by_object(bucket, region, listed)
         for obj, candidates in groups.items():
@@ -138,8 +170,8 @@ class Reconciler:
     def _out_of_time(self) -> bool:
         return self._deadline is not None and self._clock() >= self._deadline
 
-    def list_finished_jobs(self, bucket: str, region: str, window: ReconcileWindow) -> list[Job]:
-        """Every Success/Failed MediaInfo job created in ``window``, all pages."""
+    def list_jobs(self, bucket: str, region: str, window: ReconcileWindow) -> list[Job]:
+        """Every MediaInfo job created in ``window`` that is queued, running or done, all pages."""
         found: list[Job] = []
         token: str | None = None
         for _ in range(MAX_PAGES):
@@ -148,7 +180,7 @@ class Reconciler:
             page = self._jobs.list_jobs(
                 bucket,
                 region,
-                states=FINISHED_STATES,
+                states=LISTED_STATES,
                 start_creation_time=ci_time(window.start),
                 end_creation_time=ci_time(window.end),
                 size=PAGE_SIZE,
@@ -189,29 +221,73 @@ class Reconciler:
 
     def _reconcile(self, obj: ObjectRef, candidates: list[Job]) -> CallbackReply:
         newest = candidates[0]
+        if not newest.is_finished:
+            return skipped("in-flight", f"newest job is {newest.state}", newest.job_id, obj.key)
         try:
             existing = self._store.get_object_tagging(obj, deadline=self._deadline)
-        except CosNotFoundError:
-            return skipped("object-gone", "GET tagging answered 404", newest.job_id, obj.key)
-        if self._carries(existing, newest):
-            status = dict(existing).get(self._prefix + STATUS_FIELD, "")
-            return unchanged(status, newest.job_id, obj.key)
-        try:
+            if self._carries(existing, newest):
+                status = dict(existing).get(self._prefix + STATUS_FIELD, "")
+                return unchanged(status, newest.job_id, obj.key)
             head = self._store.head_object(obj, deadline=self._deadline)
         except CosNotFoundError:
-            return skipped("object-gone", "HEAD answered 404", newest.job_id, obj.key)
-        for job in candidates:
-            facts = _facts(job)
-            if facts.etag.strip('"') == head.etag and facts.size == head.size:
-                return self._writer.apply(obj, job.job_id)
-        detail = "no finished job in the window describes the object's current content"
-        return skipped("stale", detail, newest.job_id, obj.key)
+            return skipped("object-gone", "the object answered 404", newest.job_id, obj.key)
+        return self._choose(obj, head, candidates, existing)
 
-    def _carries(self, existing: tuple[tuple[str, str], ...], job: Job) -> bool:
+    def _choose(
+        self, obj: ObjectRef, head: ObjectHead, candidates: list[Job], existing: TagSet
+    ) -> CallbackReply:
+        current = [job for job in candidates if _describes_now(job, head)]
+        if not current:
+            detail = "no job in the window describes the object's current content"
+            return skipped("stale", detail, candidates[0].job_id, obj.key)
+        if not current[0].is_finished:
+            return skipped("in-flight", "a job for this content runs", current[0].job_id, obj.key)
+        final = [job for job in current if _is_final(job)]
+        # the newest success for this content, else the newest final failure (ordering rule 3)
+        chosen = next((job for job in final if describes_content(job)), final[0] if final else None)
+        if chosen is not None:
+            return self._writer.apply(obj, chosen.job_id)
+        return self._retry_transient(obj, head, current[0], existing)
+
+    def _retry_transient(
+        self, obj: ObjectRef, head: ObjectHead, failed: Job, existing: TagSet
+    ) -> CallbackReply:
+        """The newest job for this content failed for a reason not about it: submit the next
+        attempt, unless the tags already hold a current final result."""
+        recorded = recorded_result(existing, self._prefix)
+        if result_is_current(recorded, head.etag, http_date_second(head.last_modified)):
+            return unchanged(recorded.status if recorded else "", failed.job_id, obj.key)
+        attempt = _facts(failed).attempt + 1
+        detail = f"{failure_code(failed)} (attempt {attempt - 1}) is not about the content"
+        if self._resubmit is None:
+            return skipped(
+                "transient-failure",
+                detail + "; no upload settings to resubmit",
+                failed.job_id,
+                obj.key,
+            )
+        if self._dry_run:
+            return CallbackReply(200, "would-resubmit", detail, failed.job_id, obj.key)
+        return self._resubmit(obj, head, attempt)
+
+    def _carries(self, existing: TagSet, job: Job) -> bool:
         """True when writing ``job``'s result would leave the tags exactly as they are."""
         ours = result_tags(job, _facts(job), self._prefix, self._fields)
-        merged, _ = merge_tags(existing, ours, self._prefix)
+        merged, _ = merge_tags(existing, ours, self._prefix, own_cap=self._own_cap)
         return self._prefix + STATUS_FIELD in dict(merged) and same_tags(merged, existing)
+
+
+def _describes_now(job: Job, head: ObjectHead) -> bool:
+    """Same ETag and size as HEAD, and not begun before the current content was written."""
+    facts = _facts(job)
+    if facts.etag.strip('"') != head.etag or facts.size != head.size:
+        return False
+    return not job.is_finished or current_content_check(job, facts, head) is None
+
+
+def _is_final(job: Job) -> bool:
+    """A success (with or without streams) or a failure that may be written (ordering rule 3)."""
+    return job.succeeded or failure_is_final(job, _facts(job).attempt)
 
 
 def _unusable(job: Job, facts: UserDataFacts | None, bucket: str) -> str | None:
@@ -220,8 +296,8 @@ def _unusable(job: Job, facts: UserDataFacts | None, bucket: str) -> str | None:
         return "unknown-provenance"  # not submitted by us (or UserData we cannot read)
     if not job.input.object or job.input.bucket_id != bucket:
         return "other-object"
-    if not job.is_finished:
-        return "not-finished"
+    if job.tag is not None and job.tag != "MediaInfo":
+        return "not-media-info"
     return None
 
 

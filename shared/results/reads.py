@@ -1,16 +1,21 @@
 """The callback's three independent reads, run concurrently: GET /jobs/<id>, HEAD, GET ?tagging.
 
-In the cloud a callback's latency is the number of round trips it waits for in a row; these three
-do not depend on each other, so they go out together and the callback waits for two round trips
-(reads, then PUT) instead of four. A small thread pool is created on first use and kept for the
-warm instance (threads are cheap to keep, ~0.1 ms each to start; SCF allows 1024 per instance).
-Outcomes are kept per read and re-raised only when the caller asks for that value, so a transient
-HEAD failure does not mask an "unknown job" answer. No decisions and no logging here.
+In the cloud a callback's latency is the number of round trips it waits for in a row; these three do
+not depend on each other, so they go out together and the callback waits for two round trips (reads,
+then PUT) instead of four. The tag read is timed: PUT ?tagging replaces the whole set and COS has no
+conditional tagging, so a user's tag written between our read and our PUT is lost; the writer
+re-reads the tags when their answer is older than one COS round trip by the time it would PUT (a
+slow GET /jobs then costs one more round trip, never a wider window). A small thread pool is created
+on first use and kept for the warm instance (threads are cheap to keep, ~0.1 ms each to start; SCF
+allows 1024 per instance). Outcomes are kept per read and re-raised only when the caller asks for
+that value, so a transient HEAD failure does not mask an "unknown job" answer. No decisions and no
+logging here.
 """
 
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import Executor, Future, ThreadPoolExecutor, wait
 from typing import Any, TypeVar
@@ -21,6 +26,9 @@ from shared.ports import MediaJobs, ObjectStore
 from shared.records import record
 
 READ_THREADS = 2  # HEAD and GET ?tagging; GET /jobs runs on the calling thread
+# A tag answer this young is fresh whatever its own round trip took: no in-region COS round trip
+# is shorter, and the work between the reads and the PUT takes about a millisecond.
+MIN_ROUND_TRIP_S = 0.01
 _T = TypeVar("_T")
 # CI answers a malformed or foreign job id with 400/404 instead of NonExistJobIds: same meaning.
 _UNKNOWN_JOB_STATUSES = frozenset({400, 404})
@@ -39,12 +47,38 @@ def shared_read_pool() -> Executor:
 
 
 @record
+class TimedTags:
+    """A tag read with its clock readings: sent at ``started``, answered at ``answered``."""
+
+    tags: TagSet
+    started: float
+    answered: float
+
+    def fresh_at(self, now: float) -> bool:
+        """Was this answer given at most one round trip (its own duration, at least
+        ``MIN_ROUND_TRIP_S``) before ``now``?"""
+        return now - self.answered <= max(self.answered - self.started, MIN_ROUND_TRIP_S)
+
+
+def read_tags_timed(
+    store: ObjectStore,
+    obj: ObjectRef,
+    *,
+    deadline: float | None = None,
+    clock: Callable[[], float] = time.monotonic,
+) -> TimedTags:
+    started = clock()
+    tags = store.get_object_tagging(obj, deadline=deadline)
+    return TimedTags(tags, started, clock())
+
+
+@record
 class CallbackReads:
     """Futures of the three reads, all finished when this object is handed out."""
 
     job_future: Future[Job | None]
     head_future: Future[ObjectHead]
-    tags_future: Future[TagSet]
+    tags_future: Future[TimedTags]
 
     def job(self) -> Job | None:
         """The job, or None when CI does not know it."""
@@ -62,12 +96,17 @@ class CallbackReads:
         except CosNotFoundError:
             return None
 
-    def tags(self) -> TagSet | None:
-        """The object's tags, or None when the object is gone (404 other than NoSuchTagSet)."""
+    def timed_tags(self) -> TimedTags | None:
+        """The object's tags and when they were read, or None when the object is gone (404
+        other than NoSuchTagSet)."""
         try:
             return self.tags_future.result()
         except CosNotFoundError:
             return None
+
+    def tags(self) -> TagSet | None:
+        timed = self.timed_tags()
+        return None if timed is None else timed.tags
 
 
 def _run_here(call: Callable[[], _T]) -> Future[_T]:
@@ -88,6 +127,7 @@ def read_concurrently(
     *,
     deadline: float | None = None,
     executor: Executor | None = None,
+    clock: Callable[[], float] = time.monotonic,
 ) -> CallbackReads:
     """Start the three reads together and return once every one has finished or failed.
 
@@ -97,7 +137,7 @@ def read_concurrently(
     """
     pool = executor if executor is not None else shared_read_pool()
     head_future = pool.submit(store.head_object, obj, deadline=deadline)
-    tags_future = pool.submit(store.get_object_tagging, obj, deadline=deadline)
+    tags_future = pool.submit(read_tags_timed, store, obj, deadline=deadline, clock=clock)
     job_future = _run_here(
         lambda: jobs.describe_job(obj.bucket, obj.region, job_id, deadline=deadline)
     )

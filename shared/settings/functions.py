@@ -15,8 +15,10 @@ from urllib.parse import parse_qsl, urlsplit
 
 from shared.errors import ConfigError
 from shared.media.tag_format import DEFAULT_TAG_FIELDS, ETAG_FIELD, KNOWN_TAG_FIELDS, STATUS_FIELD
+from shared.media.tag_merge import DEFAULT_OWN_TAGS
+from shared.media.tag_merge import MAX_TAGS as COS_MAX_TAGS
 from shared.records import as_dict, field, record
-from shared.settings.values import choice, comma_list, flag, int_in, raw_value
+from shared.settings.values import choice, comma_list, duration_seconds, flag, int_in, raw_value
 from shared.tencent.credentials import (
     SECRET_ID_VARIABLE,
     SECRET_KEY_VARIABLE,
@@ -32,8 +34,12 @@ EXTENSIONS = "MEDIA_TAGGER_EXTENSIONS"
 INCLUDE_PREFIXES = "MEDIA_TAGGER_INCLUDE_PREFIXES"
 EXCLUDE_PREFIXES = "MEDIA_TAGGER_EXCLUDE_PREFIXES"
 IDEMPOTENCY_CHECK = "MEDIA_TAGGER_IDEMPOTENCY_CHECK"
+UPLOAD_CONCURRENCY = "MEDIA_TAGGER_UPLOAD_CONCURRENCY"
+HANDON_MAX_AGE = "MEDIA_TAGGER_HANDON_MAX_AGE"
+HANDON_BACKOFF_MS = "MEDIA_TAGGER_HANDON_BACKOFF_MS"
 TAG_PREFIX = "MEDIA_TAGGER_TAG_PREFIX"
 TAG_FIELDS = "MEDIA_TAGGER_TAG_FIELDS"
+MAX_TAGS = "MEDIA_TAGGER_MAX_TAGS"
 MAX_CALLBACK_BYTES = "MEDIA_TAGGER_MAX_CALLBACK_BYTES"
 ALLOWED_BUCKETS = "MEDIA_TAGGER_ALLOWED_BUCKETS"
 ENDPOINT_URL = ENDPOINT_URL_VARIABLE
@@ -49,7 +55,8 @@ CREDENTIAL_VARIABLES = (SECRET_ID_VARIABLE, SECRET_KEY_VARIABLE, SESSION_TOKEN_V
 # Everything a deployment may set for us (serverless.yml is checked against this).
 SETTINGS_VARIABLES = frozenset({
     CALLBACK_URL, CALLBACK_SECRET, CALLBACK_FORMAT, JOB_LEVEL, EXTENSIONS, INCLUDE_PREFIXES,
-    EXCLUDE_PREFIXES, IDEMPOTENCY_CHECK, TAG_PREFIX, TAG_FIELDS, MAX_CALLBACK_BYTES,
+    EXCLUDE_PREFIXES, IDEMPOTENCY_CHECK, UPLOAD_CONCURRENCY, HANDON_MAX_AGE, HANDON_BACKOFF_MS,
+    TAG_PREFIX, TAG_FIELDS, MAX_TAGS, MAX_CALLBACK_BYTES,
     ALLOWED_BUCKETS, ENDPOINT_URL, MAX_ATTEMPTS, LOG_LEVEL, RECONCILE_BUCKETS, RECONCILE_REGION,
     RECONCILE_WINDOW, RECONCILE_SETTLE,
 })  # fmt: skip
@@ -76,6 +83,12 @@ LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 CALLBACK_FORMATS = ("JSON", "XML")
 JOB_LEVELS = (0, 1, 2)
 MAX_TAG_PREFIX_LENGTH = 64
+DEFAULT_UPLOAD_CONCURRENCY = 8
+UPLOAD_CONCURRENCY_RANGE = (1, 32)
+DEFAULT_HANDON_MAX_AGE_S = 24 * 3600
+HANDON_MAX_AGE_RANGE_S = (60, 7 * 86400)
+DEFAULT_HANDON_BACKOFF_MS = 2000
+HANDON_BACKOFF_RANGE_MS = (10, 600_000)
 
 
 _EXTENSION_RE = re.compile(r"[a-z0-9]{1,16}")
@@ -109,6 +122,9 @@ class UploadSettings(CommonSettings):
     include_prefixes: tuple[str, ...]
     exclude_prefixes: tuple[str, ...]
     idempotency_check: bool
+    concurrency: int = DEFAULT_UPLOAD_CONCURRENCY
+    hand_on_max_age_s: float = DEFAULT_HANDON_MAX_AGE_S
+    hand_on_backoff_s: float = DEFAULT_HANDON_BACKOFF_MS / 1000
 
 
 @record
@@ -116,6 +132,7 @@ class CallbackSettings(CommonSettings):
     """The callback (function URL) function. ``allowed_buckets`` empty means any bucket."""
 
     tag_fields: tuple[str, ...]
+    own_tag_cap: int
     max_callback_bytes: int
     allowed_buckets: frozenset[str]
 
@@ -194,6 +211,11 @@ def tag_fields_setting(environ: Mapping[str, str]) -> tuple[str, ...]:
     return (STATUS_FIELD, ETAG_FIELD, *rest)
 
 
+def own_tag_cap_setting(environ: Mapping[str, str]) -> int:
+    """How many of an object's 10 tags may be ours (default 7: three stay free for the owner)."""
+    return int_in(environ, MAX_TAGS, DEFAULT_OWN_TAGS, (1, COS_MAX_TAGS))
+
+
 def check_bucket_name(bucket: str, variable: str) -> str:
     """``bucket`` when it is a full ``<name>-<appid>``; ConfigError naming ``variable`` else."""
     if not _BUCKET_RE.fullmatch(bucket):
@@ -245,8 +267,24 @@ def load_upload_settings(environ: Mapping[str, str]) -> UploadSettings:
         extensions=_extensions(environ),
         include_prefixes=comma_list(environ, INCLUDE_PREFIXES),
         exclude_prefixes=comma_list(environ, EXCLUDE_PREFIXES),
-        idempotency_check=flag(environ, IDEMPOTENCY_CHECK, True),
+        idempotency_check=flag(environ, IDEMPOTENCY_CHECK, False),
+        concurrency=int_in(
+            environ, UPLOAD_CONCURRENCY, DEFAULT_UPLOAD_CONCURRENCY, UPLOAD_CONCURRENCY_RANGE
+        ),
+        hand_on_max_age_s=_hand_on_max_age(environ),
+        hand_on_backoff_s=int_in(
+            environ, HANDON_BACKOFF_MS, DEFAULT_HANDON_BACKOFF_MS, HANDON_BACKOFF_RANGE_MS
+        )
+        / 1000,
     )
+
+
+def _hand_on_max_age(environ: Mapping[str, str]) -> float:
+    age = duration_seconds(environ, HANDON_MAX_AGE, DEFAULT_HANDON_MAX_AGE_S)
+    low, high = HANDON_MAX_AGE_RANGE_S
+    if not low <= age <= high:
+        raise ConfigError(HANDON_MAX_AGE, "must be from 1m to 7d")
+    return age
 
 
 def load_callback_settings(environ: Mapping[str, str]) -> CallbackSettings:
@@ -254,6 +292,7 @@ def load_callback_settings(environ: Mapping[str, str]) -> CallbackSettings:
     return CallbackSettings(
         **_common(environ),
         tag_fields=tag_fields_setting(environ),
+        own_tag_cap=own_tag_cap_setting(environ),
         max_callback_bytes=int_in(
             environ, MAX_CALLBACK_BYTES, DEFAULT_MAX_CALLBACK_BYTES, MAX_CALLBACK_BYTES_RANGE
         ),

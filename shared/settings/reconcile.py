@@ -24,6 +24,7 @@ from shared.settings.functions import (
     check_bucket_name,
     check_region,
     endpoint_url_setting,
+    own_tag_cap_setting,
     tag_fields_setting,
     tag_prefix_setting,
 )
@@ -42,6 +43,7 @@ class ReconcileSettings:
 
     tag_prefix: str
     tag_fields: tuple[str, ...]
+    own_tag_cap: int
     endpoint_url: str | None
     max_attempts: int
     log_level: str
@@ -72,6 +74,7 @@ def load_reconcile_settings(environ: Mapping[str, str]) -> ReconcileSettings:
     return ReconcileSettings(
         tag_prefix=tag_prefix_setting(environ),
         tag_fields=tag_fields_setting(environ),
+        own_tag_cap=own_tag_cap_setting(environ),
         endpoint_url=endpoint_url_setting(environ),
         max_attempts=int_in(environ, MAX_ATTEMPTS, DEFAULT_MAX_ATTEMPTS, MAX_ATTEMPTS_RANGE),
         log_level=choice(environ, LOG_LEVEL, "INFO", LOG_LEVELS),

@@ -55,6 +55,7 @@ class UploadRecord:
     version_id: str | None
     event_name: str
     request_id: str | None  # the upload's x-cos-request-id
+    event_time: int | None = None  # eventTime: when COS raised the event (epoch s, COS's clock)
 
     @property
     def object_ref(self) -> ObjectRef:
@@ -159,7 +160,17 @@ def _upload_record(index: int, record: object) -> UploadRecord:
         version_id=vid if isinstance(vid, str) and vid else None,
         event_name=_text(event, "eventName", "event"),
         request_id=_meta_value(meta, "x-cos-request-id"),
+        event_time=_event_time(event),
     )
+
+
+def _event_time(event: Mapping[str, Any]) -> int | None:
+    value = event.get("eventTime")
+    if isinstance(value, str) and value.isdigit() and len(value) <= 12:
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 < value < 10**11:
+        return None  # absent or unreadable: the duplicate check then cannot use it
+    return value
 
 
 def _raw_key_hint(record: Any) -> str | None:

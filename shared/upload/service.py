@@ -1,13 +1,15 @@
-"""The upload use case: for every record of a COS trigger event, decide, check, submit a job.
+"""The upload use case, per object: filters, (optional) duplicate check, POST /jobs, one log line.
 
-Per record: parse -> filter -> (optional) idempotency check on the object's tags -> POST /jobs
-with the object-bound callback URL and the UserData the callback needs. Records are isolated:
-an unreadable record is logged and skipped; a permanent remote error (4xx but 429) is logged and
-not retried; transient failures that outlive the clients' retries are collected and, after every
-record was tried, raised together (``TransientSubmitError``) so SCF's async retry runs.
-``handle_object`` (filters, idempotency check, submit, one log line) is the per-object path the
-backfill command shares. Written against ``ports.ObjectStore`` / ``ports.MediaJobs``; this
-module must not import requests.
+``handle_object`` is the path every object takes, from a COS trigger record, a hand-on or a
+backfill listing: decide (``shared.upload.filters``), optionally check that the object's tags do
+not already hold a final result for this content (one GET ?tagging; off by default: a duplicate
+event costs one extra MediaInfo job, see docs "Costs"), then submit the job with the object-bound
+callback URL and the UserData the callback needs. Remote errors become outcomes, never raise:
+``Failed(permanent=True)`` for what resubmitting cannot fix, ``Failed(permanent=False)`` for what
+a later attempt may (timeouts, 5xx, throttling, a full or paused CI queue, the deadline). A full
+queue or throttling is retried in place while the deadline leaves room. Whole events (many
+records, concurrency, hand-on) are ``shared.upload.event_run``. Written against
+``ports.ObjectStore`` / ``ports.MediaJobs``; this module must not import requests.
 """
 
 from __future__ import annotations
@@ -21,21 +23,29 @@ from shared.contract.callback_token import callback_url_for
 from shared.contract.userdata import encode_user_data
 from shared.decision_log import DecisionLog, url_without_query
 from shared.errors import (
+    CiError,
     CosNotFoundError,
     EventError,
     MediaTaggerError,
     RemoteError,
     TransportError,
 )
-from shared.media.tag_merge import recorded_result_etag
+from shared.media.applied_job import recorded_result, result_is_current
+from shared.models import Job
 from shared.ports import MediaInfoJobRequest, MediaJobs, ObjectStore
 from shared.records import record
 from shared.settings.functions import UploadSettings
-from shared.upload.cos_event import ParsedRecord, RecordError, UploadRecord, parse_cos_event
-from shared.upload.filters import Skip, decide_object, event_skip
+from shared.upload.cos_event import UploadRecord
+from shared.upload.filters import Skip, decide_object
 
 FUNCTION_NAME = "submit_on_upload"
 DRY_RUN_REASON = "dry-run"  # backfill --dry-run: everything but the POST /jobs
+DEADLINE_CODE = "DeadlineExceeded"
+# CI's answers that mean "not now" rather than "never" (CI error codes doc: 403 QueueSaturated,
+# 403 QueuePaused, 429 SlowDown): the record is kept and submitted later, never dropped.
+QUEUE_SIGNALS = frozenset({"QueueSaturated", "QueuePaused", "SlowDown"})
+RETRY_IN_PLACE = frozenset({"QueueSaturated", "SlowDown"})  # a pause is an operator's decision
+QUEUE_BACKOFF_FIRST_S = 0.25
 
 
 @record
@@ -58,27 +68,13 @@ class Failed:
 RecordOutcome = Union[Submitted, Skipped, Failed]
 
 
-class TransientSubmitError(MediaTaggerError):
-    """Some records failed transiently; raised after all were tried so SCF retries the event."""
-
-    http_status = 503
-    retryable = True
-
-    def __init__(self, failed_keys: tuple[str, ...], summary: dict[str, Any]) -> None:
-        super().__init__(
-            f"{len(failed_keys)} record(s) failed transiently, SCF will retry: "
-            + ", ".join(repr(key) for key in failed_keys)
-        )
-        self.failed_keys = failed_keys
-        self.summary = summary
-
-
 def _outcome_of_error(exc: MediaTaggerError) -> RecordOutcome:
     """Permanent failures are never retried; everything else goes back to SCF's retry."""
     if isinstance(exc, CosNotFoundError):
         return Skipped("object-gone")  # deleted between the upload and now
     if isinstance(exc, RemoteError):
-        return Failed(exc.code, exc.permanent, f"{exc.service} {exc.status}: {exc.message}")
+        permanent = exc.permanent and exc.code not in QUEUE_SIGNALS
+        return Failed(exc.code, permanent, f"{exc.service} {exc.status}: {exc.message}")
     if isinstance(exc, EventError):  # e.g. a key XML cannot carry: resubmitting cannot help
         return Failed("InvalidRecord", True, str(exc))
     return Failed(type(exc).__name__, not exc.retryable, str(exc))
@@ -95,6 +91,7 @@ class UploadService:
         log: DecisionLog,
         *,
         clock: Callable[[], float] = time.time,
+        sleep: Callable[[float], None] = time.sleep,
         dry_run: bool = False,
     ) -> None:
         self._settings = settings
@@ -102,57 +99,35 @@ class UploadService:
         self._jobs = jobs
         self._log = log
         self._clock = clock
+        self._sleep = sleep
         self._dry_run = dry_run
 
-    def submit_for_event(self, event: object, *, deadline: float | None) -> dict[str, Any]:
-        """The summary; raises TransientSubmitError when a record should be retried."""
-        started = self._clock()
-        summary: dict[str, Any] = {"submitted": [], "skipped": [], "failed": []}
-        try:
-            records = parse_cos_event(event)
-        except EventError as exc:
-            self._log.decision("skipped", reason=f"not-a-cos-event: {exc}", level=logging.WARNING)
-            return summary
-        for parsed in records:
-            self._handle_record(parsed, deadline, summary)
-        self._log.decision(
-            "invocation-summary",
-            ms=round((self._clock() - started) * 1000),
-            submitted=len(summary["submitted"]),
-            skipped=len(summary["skipped"]),
-            failed=len(summary["failed"]),
-        )
-        transient = tuple(f["key"] for f in summary["failed"] if not f["permanent"])
-        if transient:
-            raise TransientSubmitError(transient, summary)
-        return summary
+    @property
+    def settings(self) -> UploadSettings:
+        return self._settings
 
-    def _handle_record(
-        self, parsed: ParsedRecord, deadline: float | None, summary: dict[str, Any]
-    ) -> None:
-        skip = None if isinstance(parsed, RecordError) else event_skip(parsed.event_name)
-        if isinstance(parsed, UploadRecord) and skip is None:
-            _summarise(summary, parsed.key, self.handle_object(parsed, deadline=deadline))
-            return
-        started = self._clock()
-        if isinstance(parsed, RecordError):
-            reason = f"unreadable-record: {parsed.problem}"
-            summary["skipped"].append({"key": parsed.key, "reason": reason})
-            self._log.decision("skipped", key=parsed.key, reason=reason, level=logging.WARNING)
-        elif skip is not None:
-            outcome = Skipped(skip.reason)
-            self._log_outcome(parsed, outcome, round((self._clock() - started) * 1000))
-            _summarise(summary, parsed.key, outcome)
+    @property
+    def log(self) -> DecisionLog:
+        return self._log
 
-    def handle_object(self, record: UploadRecord, *, deadline: float | None) -> RecordOutcome:
-        """One object (a trigger record, or one listed by backfill): filters, idempotency check
-        and submit, logged as one decision line. Remote errors become outcomes, never raise."""
+    def handle_object(
+        self,
+        record: UploadRecord,
+        *,
+        deadline: float | None,
+        attempt: int = 1,
+        log_transient: bool = True,
+    ) -> RecordOutcome:
+        """One object: filters, duplicate check and submit, logged as one decision line (a
+        transient failure only when ``log_transient``: an event run logs what it does with it).
+        ``attempt`` > 1 marks a resubmission after a failure that was not about the content."""
         started = self._clock()
-        outcome = self._outcome_for(record, deadline)
-        self._log_outcome(record, outcome, round((self._clock() - started) * 1000))
+        outcome = self._outcome_for(record, deadline, attempt)
+        if log_transient or not isinstance(outcome, Failed) or outcome.permanent:
+            self.log_outcome(record, outcome, round((self._clock() - started) * 1000))
         return outcome
 
-    def _log_outcome(self, record: UploadRecord, outcome: RecordOutcome, ms: int) -> None:
+    def log_outcome(self, record: UploadRecord, outcome: RecordOutcome, ms: int) -> None:
         fields: dict[str, Any] = {
             "bucket": record.bucket,
             "key": record.key,
@@ -177,7 +152,9 @@ class UploadService:
                 **fields,
             )
 
-    def _outcome_for(self, record: UploadRecord, deadline: float | None) -> RecordOutcome:
+    def _outcome_for(
+        self, record: UploadRecord, deadline: float | None, attempt: int
+    ) -> RecordOutcome:
         decision = decide_object(
             record.key,
             record.size,
@@ -188,45 +165,58 @@ class UploadService:
         if isinstance(decision, Skip):
             return Skipped(decision.reason)
         if deadline is not None and self._clock() >= deadline:
-            return Failed("DeadlineExceeded", False, "no time left before the function timeout")
+            return Failed(DEADLINE_CODE, False, "no time left before the function timeout")
         try:
-            return self._check_and_submit(record, deadline)
+            return self._check_and_submit(record, deadline, attempt)
         except (MediaTaggerError, TransportError) as exc:
             return _outcome_of_error(exc)
 
-    def _check_and_submit(self, record: UploadRecord, deadline: float | None) -> RecordOutcome:
+    def _check_and_submit(
+        self, record: UploadRecord, deadline: float | None, attempt: int
+    ) -> RecordOutcome:
         etag, size = record.etag, record.size
         if etag is None:  # not in the event: ask COS (one HEAD, only in this case)
             head = self._store.head_object(record.object_ref, deadline=deadline)
             etag, size = head.etag, head.size
         if self._settings.idempotency_check:
             tags = self._store.get_object_tagging(record.object_ref, deadline=deadline)
-            if recorded_result_etag(tags, self._settings.tag_prefix) == etag:
+            recorded = recorded_result(tags, self._settings.tag_prefix)
+            if result_is_current(recorded, etag, record.event_time):
                 return Skipped("already-tagged")
         if self._dry_run:
             return Skipped(DRY_RUN_REASON)
-        job = self._jobs.submit_media_info_job(
-            record.bucket, record.region, self._job_request(record, etag, size), deadline=deadline
-        )
-        return Submitted(job.job_id)
+        request = job_request_for(self._settings, record, etag, size, attempt)
+        return Submitted(self._submit(record, request, deadline).job_id)
 
-    def _job_request(self, record: UploadRecord, etag: str, size: int) -> MediaInfoJobRequest:
-        settings = self._settings
-        return MediaInfoJobRequest(
-            object_key=record.key,
-            user_data=encode_user_data(etag, size, record.version_id),
-            job_level=settings.job_level,
-            callback_url=callback_url_for(
-                settings.callback_url, settings.callback_secret, record.bucket, record.key
-            ),
-            callback_format=settings.callback_format,
-        )
+    def _submit(
+        self, record: UploadRecord, request: MediaInfoJobRequest, deadline: float | None
+    ) -> Job:
+        """POST /jobs; a full queue or throttling is retried in place while the deadline allows
+        (doubling pauses from ``QUEUE_BACKOFF_FIRST_S``); otherwise the error goes up."""
+        pause = QUEUE_BACKOFF_FIRST_S
+        while True:
+            try:
+                return self._jobs.submit_media_info_job(
+                    record.bucket, record.region, request, deadline=deadline
+                )
+            except CiError as exc:
+                room = deadline is not None and self._clock() + pause < deadline
+                if exc.code not in RETRY_IN_PLACE or not room:
+                    raise
+            self._sleep(pause)
+            pause *= 2
 
 
-def _summarise(summary: dict[str, Any], key: str, outcome: RecordOutcome) -> None:
-    if isinstance(outcome, Submitted):
-        summary["submitted"].append({"key": key, "job_id": outcome.job_id})
-    elif isinstance(outcome, Skipped):
-        summary["skipped"].append({"key": key, "reason": outcome.reason})
-    else:
-        summary["failed"].append({"key": key, "code": outcome.code, "permanent": outcome.permanent})
+def job_request_for(
+    settings: UploadSettings, record: UploadRecord, etag: str, size: int, attempt: int = 1
+) -> MediaInfoJobRequest:
+    """POST /jobs for ``record``: object-bound callback URL, UserData with ETag/size/attempt."""
+    return MediaInfoJobRequest(
+        object_key=record.key,
+        user_data=encode_user_data(etag, size, record.version_id, attempt),
+        job_level=settings.job_level,
+        callback_url=callback_url_for(
+            settings.callback_url, settings.callback_secret, record.bucket, record.key
+        ),
+        callback_format=settings.callback_format,
+    )
