@@ -49,7 +49,12 @@ def handle(
     secrets = (*platform_secrets(env), settings.callback_secret)
     log = DecisionLog(FUNCTION_NAME, request_id, secrets=secrets)
     store, jobs = remote_clients(
-        settings, environ_credentials(env), clock=clock, sleep=sleep, session=session
+        settings,
+        environ_credentials(env),
+        clock=clock,
+        sleep=sleep,
+        session=session,
+        queue_id=settings.queue_id,
     )
     service = UploadService(settings, store, jobs, log, clock=clock)
     deadline = invocation_deadline(started, context_time_limit_ms(context))

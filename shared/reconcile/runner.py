@@ -51,7 +51,7 @@ def run_reconcile(
     for bucket in (buckets,) if isinstance(buckets, str) else tuple(buckets):
         reconciler = Reconciler(
             CosClient(transport),
-            CiClient(transport),
+            CiClient(transport, queue_id=settings.queue_id),
             log,
             tag_prefix=settings.tag_prefix,
             tag_fields=settings.tag_fields,

@@ -30,6 +30,7 @@ from shared.media.tag_format import STATUS_FIELD
 from shared.media.tag_merge import merge_tags, same_tags
 from shared.models import Job, ObjectRef
 from shared.ports import MediaJobs, ObjectStore
+from shared.reconcile.listed_key import listed_object
 from shared.records import record
 from shared.results.reply import CallbackReply, error_reply, skipped, unchanged
 from shared.results.writer import JobResultWriter, result_tags
@@ -175,7 +176,8 @@ class Reconciler:
                     "skipped", bucket=bucket, key=key, job_id=job.job_id, reason=reason
                 )
                 continue
-            groups.setdefault(ObjectRef(bucket, region, key, facts.version_id), []).append(job)
+            obj = listed_object(self._store, bucket, region, key, facts, deadline=self._deadline)
+            groups.setdefault(obj, []).append(job)
         return {obj: _newest_first(jobs) for obj, jobs in groups.items()}
 
     def _reconcile_logged(self, obj: ObjectRef, candidates: list[Job]) -> CallbackReply:

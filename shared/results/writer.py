@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from concurrent.futures import Executor
 
+from shared.contract.object_key import names_key
 from shared.contract.userdata import UserDataFacts, decode_user_data
 from shared.errors import CosNotFoundError, ForbiddenError
 from shared.media.tag_format import STATUS_FIELD, media_tags
@@ -52,7 +53,9 @@ def verified_job(
     """GET /jobs' answer checked against ``obj``; a reply when we stop there."""
     if job is None:
         return skipped("unknown-job", "CI does not know this JobId", job_id, obj.key)
-    if (job.input.bucket_id, job.input.object) != (obj.bucket, obj.key):
+    if not job.is_media_info:  # e.g. a Transcode job: its MediaInfo is not a result we asked for
+        return skipped("not-media-info", "the job's Tag is not MediaInfo", job_id, obj.key)
+    if job.input.bucket_id != obj.bucket or not names_key(job.input.object, obj.key):
         raise ForbiddenError("the job names another bucket or object than the callback")
     if not job.is_finished:
         return skipped("not-finished", f"job state is {job.state}", job_id, obj.key)
