@@ -160,7 +160,7 @@ class Seeder:
                 object_key=obj.key,
                 user_data=encode_user_data(obj.etag, obj.size),
                 job_level=0,
-                callback_url=callback_url_for(callback_url, secret, BUCKET, obj.key),
+                callback_url=callback_url_for(callback_url, secret, BUCKET, obj.key, region=REGION),
                 callback_format="JSON",
             )
             self._jobs.submit_media_info_job(BUCKET, REGION, request)

@@ -14,6 +14,7 @@ Tag = tuple[str, str]
 TagSet = tuple[Tag, ...]
 
 FINISHED_JOB_STATES = frozenset({"Success", "Failed", "Cancel"})
+MEDIA_INFO_TAG = "MediaInfo"  # the Tag of the only jobs this project submits and applies
 
 
 @record
@@ -165,6 +166,11 @@ class Job:
     @property
     def succeeded(self) -> bool:
         return self.state == "Success"
+
+    @property
+    def is_media_info(self) -> bool:
+        """A MediaInfo job; a Transcode job (even one carrying MediaInfo) is not ours."""
+        return self.tag == MEDIA_INFO_TAG
 
 
 @record

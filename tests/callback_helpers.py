@@ -1,7 +1,8 @@
 """Builders and constants for the callback tests (service, handler, reconcile).
 
 The typed fakes of the ports live in ``tests.fakes``. Tokens are computed here from the published
-contract (HMAC-SHA256 over "media-tagger/v1\\n" + bucket + "\\n" + key), independently of the code.
+contract (HMAC-SHA256 over "media-tagger/v1\\n" + bucket + "\\n" + key, and v2's
+"media-tagger/v2\\n" + region + "\\n" + bucket + "\\n" + key), independently of the code.
 """
 
 from __future__ import annotations
@@ -73,9 +74,17 @@ EXPECTED_OK_TAGS = (("media:status", "ok"), ("media:etag", APPLIED), *EXPECTED_M
 
 
 def token_for(bucket: str, key: str, secret: str = SECRET) -> str:
+    """The v1 (query) token: jobs submitted before v2 still call back with it."""
     message = b"media-tagger/v1\n" + bucket.encode() + b"\n" + key.encode()
     digest = hmac.new(secret.encode(), message, hashlib.sha256).digest()
     return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+
+
+def token_v2_for(region: str, bucket: str, key: str, secret: str = SECRET) -> str:
+    """The v2 token, as new submissions carry it in the callback URL's path."""
+    message = b"media-tagger/v2\n" + f"{region}\n{bucket}\n{key}".encode()
+    digest = hmac.new(secret.encode(), message, hashlib.sha256).digest()
+    return "v2." + base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
 
 
 def jobs_detail(

@@ -3,8 +3,10 @@
 A case file is ``{"description", "event", "expect": {"status", "outcome"?, "reason"?, "writes"?},
 "cloud"?, "env"?}``. ``cloud`` says what COS and CI answer when the case gets that far (no
 ``cloud``: the case must send no request at all); ``env`` overrides settings. Placeholders keep
-real tokens and big bodies out of the repository: ``{{TOKEN_FOR:<bucket>/<key>}}`` is the token
-minted here from the test secret, ``{{REPEAT:<n>:<text>:END}}`` is ``<text>`` n times.
+real tokens and big bodies out of the repository: ``{{TOKEN_FOR:<bucket>/<key>}}`` is the v1
+(query) token minted here from the test secret, ``{{TOKEN_V2_FOR:<region>/<bucket>/<key>}}`` the
+v2 (path) one, ``{{REPEAT:<n>:<text>:END}}`` is ``<text>`` n times. Every case runs as deployed:
+SCF sets TENCENTCLOUD_REGION to the function's region.
 
 Every case runs through ``functions.tag_on_callback.index.handle`` over a strict ``responses``
 mock (query, full header set with the SDK oracle's Authorization, exact PUT body) and must:
@@ -40,6 +42,7 @@ from tests.callback_helpers import (
     SIZE,
     USER_DATA,
     token_for,
+    token_v2_for,
 )
 from tests.client_helpers import (
     SECRET_ID,
@@ -60,6 +63,7 @@ ENV = {
     "TENCENTCLOUD_SECRETID": SECRET_ID,
     "TENCENTCLOUD_SECRETKEY": SECRET_KEY,
     "TENCENTCLOUD_SESSIONTOKEN": SESSION_TOKEN,
+    "TENCENTCLOUD_REGION": REGION,  # SCF sets it: the region the function is deployed in
 }
 VIDEO_XML = (  # the MediaInfo GET /jobs vouches for; its tags are EXPECTED_OK_TAGS
     "<MediaInfo><Format><Bitrate>335.412000</Bitrate><Duration>61.020000</Duration>"
@@ -68,7 +72,11 @@ VIDEO_XML = (  # the MediaInfo GET /jobs vouches for; its tags are EXPECTED_OK_T
     "</Audio><Video><AvgFps>23.976024</AvgFps><CodecName>h264</CodecName><Height>720</Height>"
     "<Index>0</Index><Width>720</Width></Video></Stream></MediaInfo>"
 )
-_PLACEHOLDER = re.compile(r"\{\{TOKEN_FOR:([^/{}]+)/(.*?)\}\}|\{\{REPEAT:(\d+):(.*?):END\}\}", re.S)
+_PLACEHOLDER = re.compile(
+    r"\{\{TOKEN_FOR:([^/{}]+)/(.*?)\}\}|\{\{REPEAT:(\d+):(.*?):END\}\}"
+    r"|\{\{TOKEN_V2_FOR:([^/{}]+)/([^/{}]+)/(.*?)\}\}",
+    re.S,
+)
 Tags = tuple[tuple[str, str], ...]
 
 
@@ -84,6 +92,9 @@ def resolve(value: Any, tokens: list[str]) -> Any:
     def replace(match: re.Match[str]) -> str:
         if match.group(1) is not None:
             tokens.append(token_for(match.group(1), match.group(2)))
+            return tokens[-1]
+        if match.group(5) is not None:
+            tokens.append(token_v2_for(match.group(5), match.group(6), match.group(7)))
             return tokens[-1]
         return match.group(4) * int(match.group(3))
 
@@ -101,6 +112,8 @@ def tagging_xml(tags: Tags) -> bytes:
 
 def vouched_tags(job: dict[str, Any]) -> Tags:
     """What GET /jobs vouches for, written out by hand (never computed by the code under test)."""
+    if job.get("tag", "MediaInfo") != "MediaInfo":
+        return ()  # not a MediaInfo job: it vouches for nothing we write
     if job["answer"] == "success":
         return EXPECTED_OK_TAGS
     if job["answer"] == "failed":
@@ -118,12 +131,14 @@ def job_answer(job: dict[str, Any], target: dict[str, str]) -> tuple[int, bytes]
     if answer == "raw":
         return 200, job["raw"].encode()
     if answer == "status":
-        return job["status"], b"<Error><Code>ServiceUnavailable</Code><Message>m</Message></Error>"
+        default = "<Error><Code>ServiceUnavailable</Code><Message>m</Message></Error>"
+        return job["status"], job.get("body", default).encode()
     state = {"success": "Success", "failed": "Failed", "running": "Running"}[answer]
-    info = VIDEO_XML if state == "Success" else ""
+    info = VIDEO_XML if state == "Success" and job.get("media_info", True) else ""
     return 200, (
         f"<Response><JobsDetail><Code>{job.get('code', 'Success')}</Code><Message/>"
-        f"<JobId>{target['job_id']}</JobId><State>{state}</State><Tag>MediaInfo</Tag>"
+        f"<JobId>{target['job_id']}</JobId><State>{state}</State>"
+        f"<Tag>{job.get('tag', 'MediaInfo')}</Tag>"
         f"<Input><BucketId>{job.get('bucket', target['bucket'])}</BucketId>"
         f"<Object>{escape(job.get('key', target['key']))}</Object><Region>{REGION}</Region>"
         f"</Input><Operation>{info}<UserData>{escape(job.get('user_data', USER_DATA))}</UserData>"
@@ -144,9 +159,12 @@ class Cloud:
         self.vouched = vouched_tags(cloud["job"])
         tags = cloud.get("tags", [])
         self.gone = tags == {"status": 404}
+        self.raw_tags: bytes | None = None
         self.existing: Tags = ()
         if tags == "vouched":
             self.existing = self.vouched
+        elif isinstance(tags, dict) and "raw" in tags:
+            self.raw_tags = tags["raw"].encode()
         elif not self.gone:
             self.existing = tuple((k, v) for k, v in tags)
 
@@ -166,7 +184,8 @@ class Cloud:
     def head(self) -> None:
         head = self.spec.get("head", {})
         status = head.get("status", 200)
-        reply = {"ETag": f'"{head.get("etag", ETAG)}"', "Content-Length": str(SIZE)}
+        length = head.get("content_length", str(SIZE))
+        reply = {"ETag": f'"{head.get("etag", ETAG)}"', "Content-Length": length}
         headers = self._signed("HEAD", self.object_url, self.cos_host, self.target["key"])
         self.mock.add(
             responses.HEAD, self.object_url, status=status, headers=reply if status == 200 else {},
@@ -177,6 +196,7 @@ class Cloud:
         query, url = {"tagging": ""}, f"{self.object_url}?tagging"
         headers = self._signed("GET", url, self.cos_host, self.target["key"], params=query)
         body = b"<Error><Code>NoSuchKey</Code></Error>" if self.gone else tagging_xml(self.existing)
+        body = body if self.raw_tags is None else self.raw_tags
         self.mock.add(
             responses.GET, self.object_url, body=body, status=404 if self.gone else 200,
             match=match_request(query=query, headers=headers),

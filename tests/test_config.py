@@ -13,6 +13,7 @@ from shared.settings.functions import (
     load_callback_settings,
     load_upload_settings,
 )
+from shared.settings.reconcile import load_reconcile_settings
 
 SECRET = "s3cr3t-s3cr3t-s3cr3t-s3cr3t-0123"  # 32 characters
 BASE = {
@@ -133,6 +134,9 @@ def test_callback_values_are_parsed() -> None:
         ("MEDIA_TAGGER_CALLBACK_URL", "https://user:pw@example.com/cb"),
         ("MEDIA_TAGGER_CALLBACK_URL", "https://example.com/cb?token=abc"),
         ("MEDIA_TAGGER_CALLBACK_URL", "https://[::1/cb"),
+        ("MEDIA_TAGGER_CALLBACK_URL", "https://example.com/cb/v2.abc"),  # the token's place
+        ("MEDIA_TAGGER_QUEUE_ID", "undefined"),  # what the deploy CLI writes for an unset ${env:}
+        ("MEDIA_TAGGER_QUEUE_ID", "p1/../jobs"),
         ("MEDIA_TAGGER_CALLBACK_SECRET", ""),
         ("MEDIA_TAGGER_CALLBACK_SECRET", "x" * 31),
         ("MEDIA_TAGGER_CALLBACK_SECRET", " " + "x" * 40),
@@ -175,12 +179,46 @@ def test_bad_upload_values_name_the_variable(variable: str, value: str) -> None:
         ("MEDIA_TAGGER_MAX_CALLBACK_BYTES", str(7 * 1024 * 1024)),
         ("MEDIA_TAGGER_ALLOWED_BUCKETS", "media-uploads"),
         ("MEDIA_TAGGER_ALLOWED_BUCKETS", "Media-1250000000"),
+        ("MEDIA_TAGGER_CALLBACK_SECRET_PREVIOUS", "p" * 31),
+        ("MEDIA_TAGGER_CALLBACK_SECRET_PREVIOUS", "p" * 40 + ",,"),
+        ("MEDIA_TAGGER_CALLBACK_SECRET_PREVIOUS", "p" * 40 + "," + "q" * 31),
+        ("MEDIA_TAGGER_ALLOWED_REGIONS", "guangzhou"),
+        ("MEDIA_TAGGER_ALLOWED_REGIONS", "ap-guangzhou.evil.example"),
+        ("TENCENTCLOUD_REGION", "ap-guangzhou/x"),
     ],
 )
 def test_bad_callback_values_name_the_variable(variable: str, value: str) -> None:
     with pytest.raises(ConfigError) as caught:
         callback(**{variable: value})
     assert caught.value.variable == variable
+
+
+def test_previous_secrets_verify_only_newest_first() -> None:
+    older, oldest = "o" * 32, "p" * 40
+    settings = callback(MEDIA_TAGGER_CALLBACK_SECRET_PREVIOUS=f" {older} , {oldest}")
+    assert settings.previous_secrets == (older, oldest)
+    assert settings.verifying_secrets == (SECRET, older, oldest)
+    assert callback().previous_secrets == ()
+    assert callback(MEDIA_TAGGER_CALLBACK_SECRET_PREVIOUS="  ").verifying_secrets == (SECRET,)
+
+
+def test_allowed_regions_default_to_the_region_scf_runs_in() -> None:
+    assert callback().allowed_regions == frozenset()  # outside SCF (local runs): any region
+    deployed = callback(TENCENTCLOUD_REGION="ap-guangzhou")
+    assert deployed.allowed_regions == frozenset({"ap-guangzhou"})
+    listed = callback(
+        TENCENTCLOUD_REGION="ap-guangzhou",
+        MEDIA_TAGGER_ALLOWED_REGIONS="ap-shanghai-fsi, ap-beijing-1",
+    )
+    assert listed.allowed_regions == frozenset({"ap-shanghai-fsi", "ap-beijing-1"})
+
+
+def test_queue_id_is_optional_for_submitting_and_listing() -> None:
+    queue = "p2242ab62c7c94486915508540933a2c6"
+    assert upload().queue_id is None
+    assert upload(MEDIA_TAGGER_QUEUE_ID=f" {queue} ").queue_id == queue
+    assert load_reconcile_settings({}).queue_id is None
+    assert load_reconcile_settings({"MEDIA_TAGGER_QUEUE_ID": queue}).queue_id == queue
 
 
 def test_plain_http_is_allowed_for_a_loopback_callback() -> None:
@@ -190,7 +228,10 @@ def test_plain_http_is_allowed_for_a_loopback_callback() -> None:
 
 def test_the_secret_is_not_in_the_repr() -> None:
     assert SECRET not in repr(upload())
-    assert SECRET not in repr(callback())
+    previous = "previous-secret-0123456789-abcdef"
+    settings = callback(MEDIA_TAGGER_CALLBACK_SECRET_PREVIOUS=previous)
+    assert SECRET not in repr(settings)
+    assert previous not in repr(settings)
 
 
 def test_settings_are_frozen() -> None:
@@ -206,7 +247,7 @@ def test_every_variable_is_named_once_and_documented_set() -> None:
         if name.isupper() and isinstance(value, str) and value.startswith("MEDIA_TAGGER_")
     }
     assert names == set(config.SETTINGS_VARIABLES)
-    assert len(config.SETTINGS_VARIABLES) == 23
+    assert len(config.SETTINGS_VARIABLES) == 26
     assert config.CREDENTIAL_VARIABLES == (
         "TENCENTCLOUD_SECRETID",
         "TENCENTCLOUD_SECRETKEY",

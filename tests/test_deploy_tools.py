@@ -160,6 +160,7 @@ def test_cam_policy_is_least_privilege_on_placeholders() -> None:
     ci = ["qcs::ci:<region>:uid/<appid>:bucket/<bucket>/*"]
     assert grants == {
         "ci:CreateMediaJobs": ci, "ci:DescribeMediaJob": ci, "ci:DescribeMediaJobs": ci,
+        "ci:DescribeMediaQueues": ci,  # the QueueId hedge's one lookup (GET /queue)
         "cos:HeadObject": cos, "cos:GetObjectTagging": cos, "cos:PutObjectTagging": cos,
         "cos:GetBucket": cos, "cam:PassRole": ["qcs::cam::uin/<owner-uin>:roleName/CI_QCSRole"],
     }  # fmt: skip

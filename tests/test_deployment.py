@@ -21,9 +21,12 @@ import pytest
 
 from deploy import package, runtime, vendor
 from shared.settings.functions import (
+    ALLOWED_REGIONS,
     CALLBACK_SECRET,
+    CALLBACK_SECRET_PREVIOUS,
     CALLBACK_URL,
     ENDPOINT_URL,
+    QUEUE_ID,
     SETTINGS_VARIABLES,
     TAG_PREFIX,
     load_callback_settings,
@@ -34,7 +37,7 @@ ROOT = Path(__file__).resolve().parent.parent
 MANIFEST = runtime.load_manifest(ROOT / "serverless.yml")
 INSTANCES = runtime.instance_inputs(MANIFEST)
 VERSION = runtime.runtime_version(MANIFEST)
-UPLOAD, CALLBACK = "submit_on_upload", "tag_on_callback"
+UPLOAD, CALLBACK, RECONCILE = "submit_on_upload", "tag_on_callback", "reconcile_on_timer"
 ENV_REFERENCE = re.compile(r"\$\{env:([A-Za-z0-9_]+)\}")
 RESERVED_PREFIXES = ("SCF_", "QCLOUD_", "TENCENTCLOUD_")
 PYC_TAG = f"cpython-{VERSION[0]}{VERSION[1]}"
@@ -127,8 +130,9 @@ def test_environment_variables_are_settings_the_functions_know() -> None:
         assert ENDPOINT_URL not in variables  # the emulator override never reaches the cloud
         assert not [name for name in variables if name.startswith(RESERVED_PREFIXES)]
         assert all(isinstance(value, str) for value in variables.values())
-        if CALLBACK_SECRET in variables:  # a secret is never written into the file
-            assert variables[CALLBACK_SECRET] == "${env:" + CALLBACK_SECRET + "}"
+        for secret in (CALLBACK_SECRET, CALLBACK_SECRET_PREVIOUS):  # never written into the file
+            if secret in variables:
+                assert variables[secret] == "${env:" + secret + "}"
     prefixes = {_variables(function).get(TAG_PREFIX) for function in INSTANCES}
     assert len(prefixes) == 1 and None not in prefixes  # one tag namespace, stated everywhere
 
@@ -139,7 +143,25 @@ def test_deployed_environment_loads_as_valid_settings() -> None:
     callback = load_callback_settings(_deployed_environment(CALLBACK, values))
     assert upload.callback_url == values[CALLBACK_URL]
     assert callback.allowed_buckets == frozenset({values["DEPLOY_BUCKET"]})
+    assert callback.allowed_regions == frozenset({values["DEPLOY_REGION"]})
+    assert callback.previous_secrets == ()  # empty outside a rotation
+    assert upload.queue_id is None  # CI's default queue unless one is set
     assert upload.tag_prefix == callback.tag_prefix
+
+
+def test_the_issue_11_and_19_settings_reach_the_functions_that_use_them() -> None:
+    callback, upload = _variables(CALLBACK), _variables(UPLOAD)
+    reconcile = _variables(RECONCILE)
+    assert callback[CALLBACK_SECRET_PREVIOUS] == "${env:" + CALLBACK_SECRET_PREVIOUS + "}"
+    assert callback[ALLOWED_REGIONS] == "${env:DEPLOY_REGION}"
+    assert upload[QUEUE_ID] == reconcile[QUEUE_ID] == "${env:" + QUEUE_ID + "}"
+    assert QUEUE_ID not in callback  # GET /jobs/<id> names no queue
+    assert CALLBACK_SECRET_PREVIOUS not in upload  # the upload function only mints
+    rotating = _example_values() | {CALLBACK_SECRET_PREVIOUS: "p" * 40, QUEUE_ID: "p" + "0" * 32}
+    assert load_callback_settings(_deployed_environment(CALLBACK, rotating)).previous_secrets == (
+        "p" * 40,
+    )
+    assert load_upload_settings(_deployed_environment(UPLOAD, rotating)).queue_id == "p" + "0" * 32
 
 
 def test_every_env_reference_is_documented_in_env_example() -> None:

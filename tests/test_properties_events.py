@@ -20,9 +20,10 @@ from hypothesis import strategies as st
 
 from emulator.scf.events import FunctionIdentity, build_cos_record
 from emulator.scf.function_url import build_url_event
+from shared.callback.authentication import presented_token
 from shared.callback.http_event import parse_http_event
-from shared.contract.callback_token import callback_url_for, verify_callback_token
-from shared.errors import ForbiddenError, PayloadTooLargeError
+from shared.contract.callback_token import callback_url_for, matching_secret
+from shared.errors import PayloadTooLargeError
 from shared.upload.cos_event import UploadRecord, parse_cos_event
 from tests.events import cos_event, cos_record
 
@@ -116,19 +117,26 @@ def test_a_text_body_is_its_utf8_bytes_or_refused_by_size(text: str) -> None:
 SECRET = "property-secret-0123456789abcdefghijklmnop"
 
 
+REGIONS = st.sampled_from(["ap-guangzhou", "ap-shanghai-fsi", "na-siliconvalley"])
+BASE_PATHS = st.sampled_from(["/", "", "/ci/callback", "/ci/callback/?env=prod"])
+
+
 @FAST
-@given(key=object_keys, other=object_keys, name=bucket_names, appid=appids)
+@given(key=object_keys, other=object_keys, name=bucket_names, appid=appids, region=REGIONS,
+       base=BASE_PATHS)  # fmt: skip
 def test_the_callback_url_token_survives_the_function_url_and_binds_one_object(
-    key: str, other: str, name: str, appid: str
+    *, key: str, other: str, name: str, appid: str, region: str, base: str
 ) -> None:
     assume(other != key)
     bucket = f"{name}-{appid}"
     url = callback_url_for(
-        "https://1250000000-abc.ap-guangzhou.tencentscf.com/", SECRET, bucket, key
-    )
+        "https://1250000000-abc.ap-guangzhou.tencentscf.com" + base, SECRET, bucket, key,
+        region=region,
+    )  # fmt: skip
     target = urlsplit(url)
     event = build_url_event("POST", f"{target.path}?{target.query}", [], b"{}", "203.0.113.9")
-    token = parse_http_event(delivered(event), max_body_bytes=1024).query["token"]
-    verify_callback_token(SECRET, bucket, key, token)
-    with pytest.raises(ForbiddenError):
-        verify_callback_token(SECRET, bucket, other, token)
+    token = presented_token(parse_http_event(delivered(event), max_body_bytes=1024))
+    assert token.kind == "v2-path"
+    assert matching_secret((SECRET,), token, region, bucket, key) == 0
+    assert matching_secret((SECRET,), token, region, bucket, other) is None
+    assert matching_secret((SECRET,), token, "ap-chengdu", bucket, key) is None

@@ -33,7 +33,7 @@ from tests.client_helpers import (
     match_request,
     strict_mock,
 )
-from tests.events import BUCKET, cos_event, cos_record, load_context, load_event
+from tests.events import BUCKET, REGION, cos_event, cos_record, load_context, load_event
 from tests.upload_helpers import CALLBACK_BASE, CALLBACK_SECRET, isolated_project_loggers
 
 COS_HOST = f"{BUCKET}.cos.ap-guangzhou.myqcloud.com"
@@ -94,9 +94,10 @@ def escape(text: str) -> str:
 
 
 def token_for(key: str) -> str:
-    message = b"media-tagger/v1\n" + BUCKET.encode() + b"\n" + key.encode()
+    """The v2 path token of the contract, written out: region, bucket and key are bound."""
+    message = b"media-tagger/v2\n" + f"{REGION}\n{BUCKET}\n{key}".encode()
     digest = hmac.new(CALLBACK_SECRET.encode(), message, hashlib.sha256).digest()
-    return base64.urlsafe_b64encode(digest).decode().rstrip("=")
+    return "v2." + base64.urlsafe_b64encode(digest).decode().rstrip("=")
 
 
 def job_body(key: str, etag: str, size: int, *, level: int = 0, fmt: str = "JSON") -> bytes:
@@ -106,7 +107,7 @@ def job_body(key: str, etag: str, size: int, *, level: int = 0, fmt: str = "JSON
         f"<Input><Object>{escape(key)}</Object></Input>"
         f"<Operation><UserData>mt1;e={etag};s={size}</UserData><JobLevel>{level}</JobLevel>"
         "</Operation>"
-        f"<CallBack>{CALLBACK_BASE}?token={token_for(key)}</CallBack>"
+        f"<CallBack>{CALLBACK_BASE}{token_for(key)}</CallBack>"
         f"<CallBackFormat>{fmt}</CallBackFormat></Request>"
     ).encode()
 

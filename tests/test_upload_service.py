@@ -36,10 +36,10 @@ T0 = 1_732_500_200.0
 
 
 def token_for(key: str, bucket: str = BUCKET) -> str:
-    """The contract's token, computed here independently of shared.contract.callback_token."""
-    message = b"media-tagger/v1\n" + bucket.encode() + b"\n" + key.encode()
+    """The contract's v2 path token, computed here independently of shared.contract."""
+    message = b"media-tagger/v2\n" + f"{REGION}\n{bucket}\n{key}".encode()
     digest = hmac.new(CALLBACK_SECRET.encode(), message, hashlib.sha256).digest()
-    return base64.urlsafe_b64encode(digest).decode().rstrip("=")
+    return "v2." + base64.urlsafe_b64encode(digest).decode().rstrip("=")
 
 
 class Clock:
@@ -129,7 +129,7 @@ def test_put_event_submits_one_job_with_the_contract_request(log_lines: list[str
         object_key=DEMO_KEY,
         user_data=f"mt1;e={DEMO_ETAG};s=2561690",
         job_level=0,
-        callback_url=f"{CALLBACK_BASE}?token={token_for(DEMO_KEY)}",
+        callback_url=f"{CALLBACK_BASE}{token_for(DEMO_KEY)}",  # the token in the path
         callback_format="JSON",
     )
     assert jobs.submitted == [(BUCKET, REGION, expected, T0 + 7)]
@@ -155,12 +155,12 @@ def test_settings_choose_level_and_format() -> None:
     assert (request.job_level, request.callback_format) == (2, "XML")
 
 
-def test_callback_base_with_a_query_gets_an_ampersand() -> None:
+def test_callback_base_keeps_its_own_path_and_query_after_the_token() -> None:
     jobs = upload_jobs()
-    config = replace(settings(), callback_url=CALLBACK_BASE + "?env=prod")
+    config = replace(settings(), callback_url=CALLBACK_BASE + "ci/callback?env=prod")
     run(load_event("cos_put"), jobs=jobs, config=config)
     url = jobs.submitted[0][2].callback_url
-    assert url == f"{CALLBACK_BASE}?env=prod&token={token_for(DEMO_KEY)}"
+    assert url == f"{CALLBACK_BASE}ci/callback/{token_for(DEMO_KEY)}?env=prod"
 
 
 def test_already_tagged_for_this_etag_submits_nothing(log_lines: list[str]) -> None:

@@ -51,11 +51,13 @@ def reply(status: int, **body: Any) -> dict[str, Any]:
     }
 
 
-def token_ok(bucket: str, key: str, presented: str) -> bool:
+def token_ok(region: str, bucket: str, key: str, path: str) -> bool:
+    """The v2 token new submissions carry as the callback URL's last path segment."""
     secret = os.environ["MEDIA_TAGGER_CALLBACK_SECRET"]
-    message = b"media-tagger/v1\n" + bucket.encode() + b"\n" + key.encode()
+    message = b"media-tagger/v2\n" + f"{region}\n{bucket}\n{key}".encode()
     digest = hmac.new(secret.encode(), message, hashlib.sha256).digest()
-    expected = base64.urlsafe_b64encode(digest).rstrip(b"=")
+    expected = b"v2." + base64.urlsafe_b64encode(digest).rstrip(b"=")
+    presented = path.rstrip("/").rsplit("/", 1)[-1]
     return hmac.compare_digest(expected, presented.encode())
 
 
@@ -104,9 +106,10 @@ def main_handler(event: dict[str, Any], context: dict[str, Any]) -> dict[str, An
     notice = xmltodict.parse(body)["Response"] if body.startswith("<") else json.loads(body)
     detail = first(notice["JobsDetail"])
     bucket, key = detail["Input"]["BucketId"], detail["Input"]["Object"]
-    if not token_ok(bucket, key, (event.get("queryString") or {}).get("token", "")):
+    region = detail["Input"]["Region"]
+    if not token_ok(region, bucket, key, event.get("path") or "/"):
         return reply(403, error="bad token")
-    client = cos_client(detail["Input"]["Region"])
+    client = cos_client(region)
     job = first(client.ci_get_media_jobs(Bucket=bucket, JobIDs=detail["JobId"])["JobsDetail"])
     if job["Input"]["Object"] != key or job["State"] != "Success":
         return reply(200, skipped="job")

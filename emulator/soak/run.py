@@ -29,7 +29,7 @@ from requests.adapters import HTTPAdapter
 from emulator.app import Emulator
 from emulator.soak.plan import PlannedObject, make_samples, plan_objects
 from emulator.soak.report import PhaseResult, SoakOptions, report
-from shared.contract.callback_token import mint_callback_token
+from shared.contract.callback_token import mint_callback_token, mint_callback_token_v2
 from shared.decision_log import configure_logging
 from shared.models import ObjectRef
 from shared.tencent.cos_client import CosClient
@@ -142,6 +142,9 @@ def leaked_secrets(log_text: str, emulator: Emulator, objects: list[PlannedObjec
     secrets = [callback_secret, environ["TENCENTCLOUD_SECRETKEY"]]
     secrets += [environ.get("TENCENTCLOUD_SESSIONTOKEN", "")]
     secrets += [mint_callback_token(callback_secret, BUCKET, item.key) for item in objects]
+    secrets += [  # what new submissions carry in the callback URL's path
+        mint_callback_token_v2(callback_secret, REGION, BUCKET, item.key) for item in objects
+    ]
     return sum(1 for secret in secrets if secret and secret in log_text)
 
 

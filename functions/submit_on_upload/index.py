@@ -51,7 +51,14 @@ def handle(
     secrets = (*platform_secrets(env), settings.callback_secret)
     log = DecisionLog(FUNCTION_NAME, request_id, secrets=secrets)
     credentials = environ_credentials(env)
-    store, jobs = remote_clients(settings, credentials, clock=clock, sleep=sleep, session=session)
+    store, jobs = remote_clients(
+        settings,
+        credentials,
+        clock=clock,
+        sleep=sleep,
+        session=session,
+        queue_id=settings.queue_id,
+    )
     service = UploadService(settings, store, jobs, log, clock=clock, sleep=sleep)
     identity = function_identity(context, env)
     hand_on = None

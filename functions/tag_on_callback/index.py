@@ -21,7 +21,7 @@ import requests
 
 from shared.callback.http_event import parse_http_event
 from shared.callback.service import CallbackService
-from shared.contract.callback_token import TOKEN_PARAMETER
+from shared.contract.callback_token import TOKEN_PARAMETER, path_token
 from shared.decision_log import DecisionLog, configure_logging
 from shared.errors import ConfigError, MediaTaggerError
 from shared.results.reply import CallbackReply, error_reply
@@ -80,10 +80,12 @@ def handle(
         configure_logging()
         return _early_reply(exc, log, started, clock)
     configure_logging(settings.log_level)
-    log.add_secret(settings.callback_secret)
+    for secret in settings.verifying_secrets:  # current and previous: never in a log line
+        log.add_secret(secret)
     try:
         request = parse_http_event(event, max_body_bytes=settings.max_callback_bytes)
         log.add_secret(request.query.get(TOKEN_PARAMETER))
+        log.add_secret(path_token(request.path))
         credential = credential_from_environ(env)
     except MediaTaggerError as exc:
         return _early_reply(exc, log, started, clock)

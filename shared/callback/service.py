@@ -1,9 +1,11 @@
 """The callback use case: a CI job-finished notice -> verified result -> merged tags on the object.
 
-Order matters and is the security model (README "Callback security"): method, token presence,
-parse, token bound to the claimed bucket/key (constant time), bucket allow-list -- all before any
-remote call. The body is only a hint: the job is fetched again with GET /jobs/<id> under our own
-credentials, must name the same bucket/object and be finished, and only its result is written.
+Order matters and is the security model (SECURITY.md): method, token presence (path or query,
+``shared.callback.authentication``), parse, token bound to every claimed region/bucket/key
+(constant time, current or previous secret, raw or percent-decoded key), bucket and region
+allow-lists -- all before any remote call. The body is only a hint: the job is fetched again
+with GET /jobs/<id> under our own credentials, must name the same bucket/object and be finished,
+and only its result is written.
 HEAD guards against stale results (ETag in the job's UserData), GET ?tagging feeds the merge;
 that part after authentication is ``shared.results.writer.JobResultWriter``, shared with reconcile.
 Every request ends in exactly one decision log line. Written against ports only: no HTTP here.
@@ -15,27 +17,23 @@ import time
 from collections.abc import Callable
 from concurrent.futures import Executor
 
+from shared.callback.authentication import Verdict, authenticate, presented_token
 from shared.callback.http_event import HttpRequest
 from shared.callback.notice import parse_callback_body
-from shared.contract.callback_token import TOKEN_PARAMETER, verify_callback_token
 from shared.contract.userdata import decode_user_data
 from shared.decision_log import DecisionLog
-from shared.errors import (
-    EventError,
-    ForbiddenError,
-    MediaTaggerError,
-    MethodNotAllowedError,
-    UnauthorizedError,
-)
-from shared.models import CallbackNotice, Job, ObjectRef
+from shared.errors import EventError, ForbiddenError, MediaTaggerError, MethodNotAllowedError
+from shared.models import MEDIA_INFO_TAG, CallbackNotice, Job, ObjectRef
 from shared.ports import MediaJobs, ObjectStore
 from shared.results.reply import CallbackReply, error_reply, ignored
 from shared.results.writer import JobResultWriter
 from shared.settings.functions import CallbackSettings
-from shared.tencent.ci_client import MEDIA_INFO_TAG, is_job_id
+from shared.tencent.ci_client import is_job_id
 from shared.tencent.endpoints import ci_host
 
 TASK_FINISH = "TaskFinish"
+# Context entries that also go into the decision line (what authenticated, never a value).
+AUTH_LOG_FIELDS = ("auth", "verified_by", "key_form")
 
 
 class CallbackService:
@@ -69,21 +67,24 @@ class CallbackService:
         except MediaTaggerError as exc:
             reply = error_reply(exc, job_id=context.get("job_id"), key=context.get("key"))
         ms = round((self._clock() - started) * 1000)
-        reply.log_to(self._log, bucket=context.get("bucket"), ms=ms)
+        auth = {name: context[name] for name in AUTH_LOG_FIELDS if context.get(name)}
+        reply.log_to(self._log, bucket=context.get("bucket"), ms=ms, **auth)
         return reply
 
     def _decide(self, request: HttpRequest, context: dict[str, str | None]) -> CallbackReply:
         if request.method != "POST":
             raise MethodNotAllowedError(f"method {request.method} not allowed; CI sends POST")
-        token = request.query.get(TOKEN_PARAMETER, "")
-        if not token.strip():
-            raise UnauthorizedError("callback token missing")
+        token = presented_token(request)
+        context["auth"] = token.kind
         notice = parse_callback_body(request.body)
-        self._authenticate(notice, token)
+        authentication = authenticate(notice, token, self._settings.verifying_secrets)
         claim = _media_info_claim(notice)
         if claim is None:
             return ignored(f"event {notice.event_name[:64]!r} carries no MediaInfo job")
-        obj = self._claimed_object(claim)
+        verdict = authentication.verdict_for(claim)
+        if verdict is not None:  # logged even when a later check refuses the claim
+            context.update(verified_by=verdict.verified_by, key_form=verdict.key_form)
+        obj = self._claimed_object(claim, verdict)
         context.update(bucket=obj.bucket, key=obj.key, job_id=claim.job_id)
         writer = JobResultWriter(
             self._store,
@@ -96,16 +97,9 @@ class CallbackService:
         )
         return writer.apply(obj, claim.job_id)
 
-    def _authenticate(self, notice: CallbackNotice, token: str) -> None:
-        """The token must match every (bucket, object) the body claims; no claim, no trust."""
-        for job in notice.jobs:
-            bucket, key = job.input.bucket_id, job.input.object
-            if bucket and key:
-                verify_callback_token(self._settings.callback_secret, bucket, key, token)
-
-    def _claimed_object(self, claim: Job) -> ObjectRef:
-        bucket, key, region = claim.input.bucket_id, claim.input.object, claim.input.region
-        if not (bucket and key and region):
+    def _claimed_object(self, claim: Job, verdict: Verdict | None) -> ObjectRef:
+        bucket, region = claim.input.bucket_id, claim.input.region
+        if not (bucket and claim.input.object and region) or verdict is None:
             raise EventError("callback job names no bucket, object or region")
         allowed = self._settings.allowed_buckets
         if allowed and bucket not in allowed:
@@ -113,9 +107,17 @@ class CallbackService:
         if not is_job_id(claim.job_id):  # keeps '/', ',' and '..' out of GET /jobs/<id>
             raise EventError("JobId is not a CI job id")
         ci_host(bucket, region)  # refuses a region or bucket that is not a host label
+        regions = self._settings.allowed_regions
+        if regions and region not in regions:
+            # A v1 token binds no region: without this a leaked URL could point our signed
+            # reads at another region's hosts. v2 tokens bind it, this also holds for them.
+            raise ForbiddenError(
+                "region is not one this function serves (MEDIA_TAGGER_ALLOWED_REGIONS, "
+                "else TENCENTCLOUD_REGION)"
+            )
         # Reads address the version the body's UserData names; checked against GET /jobs later.
         hint = decode_user_data(claim.operation.user_data)
-        return ObjectRef(bucket, region, key, hint.version_id if hint else None)
+        return ObjectRef(bucket, region, verdict.address_key, hint.version_id if hint else None)
 
 
 def _media_info_claim(notice: CallbackNotice) -> Job | None:

@@ -53,7 +53,8 @@ def run_backfill(
     transport = environ_transport(env, settings.endpoint_url, settings.max_attempts, session)
     log = log or run_log(BACKFILL_FN, env, settings.callback_secret)
     store = CosClient(transport)
-    jobs = RateLimitedJobs(CiClient(transport), TokenBucket(rate, clock=clock, sleep=sleep))
+    ci = CiClient(transport, queue_id=settings.queue_id)
+    jobs = RateLimitedJobs(ci, TokenBucket(rate, clock=clock, sleep=sleep))
     service = UploadService(settings, store, jobs, log, dry_run=dry_run)
     return Backfill(
         service,

@@ -50,7 +50,7 @@ def run_reconcile(
     )
     started = clock()
     summary = ReconcileSummary()
-    store, jobs = CosClient(transport), CiClient(transport)
+    store, jobs = CosClient(transport), CiClient(transport, queue_id=settings.queue_id)
     resubmit, why_not = resubmitter(env, store, jobs, log, deadline=deadline)
     if why_not is not None:
         log.decision("resubmission-off", reason=why_not, level=logging.WARNING)

@@ -39,6 +39,7 @@ from shared.media.tag_format import STATUS_FIELD
 from shared.media.tag_merge import DEFAULT_OWN_TAGS, merge_tags, same_tags
 from shared.models import Job, ObjectHead, ObjectRef, TagSet
 from shared.ports import MediaJobs, ObjectStore
+from shared.reconcile.listed_key import listed_object
 from shared.reconcile.resubmit import Resubmit
 from shared.records import record
 from shared.results.ordering import (
@@ -207,7 +208,8 @@ class Reconciler:
                     "skipped", bucket=bucket, key=key, job_id=job.job_id, reason=reason
                 )
                 continue
-            groups.setdefault(ObjectRef(bucket, region, key, facts.version_id), []).append(job)
+            obj = listed_object(self._store, bucket, region, key, facts, deadline=self._deadline)
+            groups.setdefault(obj, []).append(job)
         return {obj: _newest_first(jobs) for obj, jobs in groups.items()}
 
     def _reconcile_logged(self, obj: ObjectRef, candidates: list[Job]) -> CallbackReply:

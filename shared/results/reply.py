@@ -1,10 +1,11 @@
 """The callback's answer: HTTP status, the JSON summary CI receives, and its one decision log line.
 
 Outcomes: ``tagged`` (PUT sent), ``unchanged`` (the object already carries exactly this result; a
-replay costs no write), ``skipped`` (deliberately not written: unknown-job, not-finished,
-unknown-provenance, object-gone, stale, tag-limit), ``ignored`` (not a MediaInfo TaskFinish),
-``rejected`` (4xx: the caller's fault) and ``error`` (5xx: ours or upstream; 503 when retrying
-later can help). Replies to the caller never carry upstream error text, tokens or secrets.
+replay costs no write), ``skipped`` (deliberately not written: unknown-job, not-media-info,
+not-finished, unknown-provenance, object-gone, stale, tag-limit), ``ignored`` (not a MediaInfo
+TaskFinish), ``rejected`` (4xx: the caller's fault) and ``error`` (5xx: ours or upstream; 503
+when retrying later can help). Replies to the caller never carry upstream error text, tokens
+or secrets.
 """
 
 from __future__ import annotations
@@ -72,7 +73,8 @@ class CallbackReply:
             body["detail"] = self.detail
         return body
 
-    def log_to(self, log: DecisionLog, *, bucket: str | None, ms: int | None) -> None:
+    def log_to(self, log: DecisionLog, *, bucket: str | None, ms: int | None, **extra: Any) -> None:
+        """One decision line; ``extra`` adds fields (e.g. which token and secret verified)."""
         level = logging.ERROR if self.status >= 500 else logging.INFO
         if 400 <= self.status < 500:
             level = logging.WARNING
@@ -88,6 +90,7 @@ class CallbackReply:
             detail=self.detail,
             tags_written=self.tags_written,
             dropped=list(self.dropped),
+            **extra,
         )
 
 

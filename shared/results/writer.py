@@ -17,6 +17,7 @@ import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Executor
 
+from shared.contract.object_key import names_key
 from shared.contract.userdata import UserDataFacts, decode_user_data
 from shared.errors import CosNotFoundError, ForbiddenError
 from shared.media.applied_job import AppliedJob, recorded_result
@@ -76,7 +77,9 @@ def verified_job(
     """GET /jobs' answer checked against ``obj``; a reply when we stop there."""
     if job is None:
         return skipped("unknown-job", "CI does not know this JobId", job_id, obj.key)
-    if (job.input.bucket_id, job.input.object) != (obj.bucket, obj.key):
+    if not job.is_media_info:  # e.g. a Transcode job: its MediaInfo is not a result we asked for
+        return skipped("not-media-info", "the job's Tag is not MediaInfo", job_id, obj.key)
+    if job.input.bucket_id != obj.bucket or not names_key(job.input.object, obj.key):
         raise ForbiddenError("the job names another bucket or object than the callback")
     if job.tag is not None and job.tag != MEDIA_INFO_TAG:
         return skipped("not-media-info", f"job Tag is {job.tag[:32]!r}", job_id, obj.key)

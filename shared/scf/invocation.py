@@ -104,8 +104,10 @@ def remote_clients(
     clock: Callable[[], float] = time.time,
     sleep: Callable[[float], None] = time.sleep,
     session: requests.Session | None = None,
+    queue_id: str | None = None,
 ) -> tuple[CosClient, CiClient]:
-    """(store, jobs): the COS and CI clients of one invocation, sharing one ``Transport``."""
+    """(store, jobs): the COS and CI clients of one invocation, sharing one ``Transport``;
+    ``queue_id`` is MEDIA_TAGGER_QUEUE_ID for the functions that submit or list jobs."""
     transport = Transport(
         credentials,
         endpoint=Endpoint(settings.endpoint_url),
@@ -114,7 +116,7 @@ def remote_clients(
         sleep=sleep,
         max_attempts=settings.max_attempts,
     )
-    return CosClient(transport), CiClient(transport)
+    return CosClient(transport), CiClient(transport, queue_id=queue_id)
 
 
 def load_function_settings(

@@ -11,13 +11,20 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from typing import Any
-from urllib.parse import parse_qsl, urlsplit
 
 from shared.errors import ConfigError
 from shared.media.tag_format import DEFAULT_TAG_FIELDS, ETAG_FIELD, KNOWN_TAG_FIELDS, STATUS_FIELD
 from shared.media.tag_merge import DEFAULT_OWN_TAGS
 from shared.media.tag_merge import MAX_TAGS as COS_MAX_TAGS
 from shared.records import as_dict, field, record
+from shared.settings.callback_url import callback_base_url
+from shared.settings.trust import (
+    UNSET_PLACEHOLDERS,
+    UNSET_PROBLEM,
+    allowed_regions,
+    current_secret,
+)
+from shared.settings.trust import previous_secrets as previous_secrets_setting
 from shared.settings.values import choice, comma_list, duration_seconds, flag, int_in, raw_value
 from shared.tencent.credentials import (
     SECRET_ID_VARIABLE,
@@ -28,6 +35,10 @@ from shared.tencent.endpoints import ENDPOINT_URL_VARIABLE, Endpoint
 
 CALLBACK_URL = "MEDIA_TAGGER_CALLBACK_URL"
 CALLBACK_SECRET = "MEDIA_TAGGER_CALLBACK_SECRET"  # noqa: S105 -- a variable name
+# Earlier secrets that verify (never mint) while a rotation overlaps: comma list, newest first.
+CALLBACK_SECRET_PREVIOUS = "MEDIA_TAGGER_CALLBACK_SECRET_PREVIOUS"  # noqa: S105 -- a name
+ALLOWED_REGIONS = "MEDIA_TAGGER_ALLOWED_REGIONS"
+QUEUE_ID = "MEDIA_TAGGER_QUEUE_ID"
 CALLBACK_FORMAT = "MEDIA_TAGGER_CALLBACK_FORMAT"
 JOB_LEVEL = "MEDIA_TAGGER_JOB_LEVEL"
 EXTENSIONS = "MEDIA_TAGGER_EXTENSIONS"
@@ -54,14 +65,12 @@ SCF_REGION = "TENCENTCLOUD_REGION"  # set by SCF itself: the reconcile function'
 CREDENTIAL_VARIABLES = (SECRET_ID_VARIABLE, SECRET_KEY_VARIABLE, SESSION_TOKEN_VARIABLE)
 # Everything a deployment may set for us (serverless.yml is checked against this).
 SETTINGS_VARIABLES = frozenset({
-    CALLBACK_URL, CALLBACK_SECRET, CALLBACK_FORMAT, JOB_LEVEL, EXTENSIONS, INCLUDE_PREFIXES,
-    EXCLUDE_PREFIXES, IDEMPOTENCY_CHECK, UPLOAD_CONCURRENCY, HANDON_MAX_AGE, HANDON_BACKOFF_MS,
-    TAG_PREFIX, TAG_FIELDS, MAX_TAGS, MAX_CALLBACK_BYTES,
-    ALLOWED_BUCKETS, ENDPOINT_URL, MAX_ATTEMPTS, LOG_LEVEL, RECONCILE_BUCKETS, RECONCILE_REGION,
-    RECONCILE_WINDOW, RECONCILE_SETTLE,
+    CALLBACK_URL, CALLBACK_SECRET, CALLBACK_SECRET_PREVIOUS, CALLBACK_FORMAT, JOB_LEVEL,
+    EXTENSIONS, INCLUDE_PREFIXES, EXCLUDE_PREFIXES, IDEMPOTENCY_CHECK, UPLOAD_CONCURRENCY,
+    HANDON_MAX_AGE, HANDON_BACKOFF_MS, TAG_PREFIX, TAG_FIELDS, MAX_TAGS, MAX_CALLBACK_BYTES,
+    ALLOWED_BUCKETS, ALLOWED_REGIONS, QUEUE_ID, ENDPOINT_URL, MAX_ATTEMPTS, LOG_LEVEL,
+    RECONCILE_BUCKETS, RECONCILE_REGION, RECONCILE_WINDOW, RECONCILE_SETTLE,
 })  # fmt: skip
-
-MIN_SECRET_LENGTH = 32
 # Common video and audio container extensions (lower case, no dot).
 DEFAULT_EXTENSIONS = frozenset(
     {
@@ -97,7 +106,8 @@ _REGION_RE = re.compile(r"[a-z]{2,4}-[a-z]+(?:-[0-9]+)?")
 # COS tag key charset (ASCII subset; a prefix with ':' '/' '.' is the usual namespace form).
 _TAG_PREFIX_RE = re.compile(r"[A-Za-z0-9+\-=._:/@]+")
 _RESERVED_TAG_PREFIXES = ("qcs:", "project")
-_LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
+# CI queue ids are "p" + 32 hex digits in every sample; any plain id is accepted.
+_QUEUE_ID_RE = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
 
 @record
@@ -122,6 +132,7 @@ class UploadSettings(CommonSettings):
     include_prefixes: tuple[str, ...]
     exclude_prefixes: tuple[str, ...]
     idempotency_check: bool
+    queue_id: str | None  # None: CI's default queue (looked up only if CI asks for one)
     concurrency: int = DEFAULT_UPLOAD_CONCURRENCY
     hand_on_max_age_s: float = DEFAULT_HANDON_MAX_AGE_S
     hand_on_backoff_s: float = DEFAULT_HANDON_BACKOFF_MS / 1000
@@ -129,44 +140,32 @@ class UploadSettings(CommonSettings):
 
 @record
 class CallbackSettings(CommonSettings):
-    """The callback (function URL) function. ``allowed_buckets`` empty means any bucket."""
+    """The callback (function URL) function. ``allowed_buckets`` / ``allowed_regions`` empty
+    mean any bucket / region. ``previous_secrets`` verify tokens only (newest first)."""
 
     tag_fields: tuple[str, ...]
     own_tag_cap: int
     max_callback_bytes: int
     allowed_buckets: frozenset[str]
+    allowed_regions: frozenset[str]
+    previous_secrets: tuple[str, ...] = field(repr=False)
+
+    @property
+    def verifying_secrets(self) -> tuple[str, ...]:
+        """Current first, then the previous ones: the order ``secret_label`` numbers."""
+        return (self.callback_secret, *self.previous_secrets)
 
 
-def _callback_secret(environ: Mapping[str, str]) -> str:
-    raw = raw_value(environ, CALLBACK_SECRET)
+def queue_id_setting(environ: Mapping[str, str]) -> str | None:
+    raw = raw_value(environ, QUEUE_ID)
     if raw is None:
-        raise ConfigError(CALLBACK_SECRET, "missing (set a random string of 32+ characters)")
-    if raw != raw.strip():
-        raise ConfigError(CALLBACK_SECRET, "has leading or trailing whitespace")
-    if len(raw) < MIN_SECRET_LENGTH:
-        raise ConfigError(CALLBACK_SECRET, f"must be at least {MIN_SECRET_LENGTH} characters")
-    return raw
-
-
-def _callback_url(environ: Mapping[str, str]) -> str:
-    raw = raw_value(environ, CALLBACK_URL)
-    if raw is None:
-        raise ConfigError(CALLBACK_URL, "missing (the callback function's URL)")
-    url = raw.strip()
-    try:
-        parts = urlsplit(url)
-        host = parts.hostname
-    except ValueError as exc:  # e.g. an unbalanced IPv6 bracket
-        raise ConfigError(CALLBACK_URL, "is not a URL") from exc
-    if parts.scheme not in ("https", "http") or not host or parts.fragment:
-        raise ConfigError(CALLBACK_URL, "must be an absolute http(s) URL without a #fragment")
-    if parts.scheme == "http" and host not in _LOOPBACK_HOSTS:
-        raise ConfigError(CALLBACK_URL, "must use https (plain http only for a loopback host)")
-    if parts.username is not None or parts.password is not None:
-        raise ConfigError(CALLBACK_URL, "must not carry user info")
-    if any(name == "token" for name, _ in parse_qsl(parts.query, keep_blank_values=True)):
-        raise ConfigError(CALLBACK_URL, "must not contain a token parameter (it is added per job)")
-    return url
+        return None
+    value = raw.strip()
+    if value.lower() in UNSET_PLACEHOLDERS:
+        raise ConfigError(QUEUE_ID, UNSET_PROBLEM)
+    if not _QUEUE_ID_RE.fullmatch(value):
+        raise ConfigError(QUEUE_ID, "must be a CI media queue id like p2242ab62c7c9448...")
+    return value
 
 
 def _extensions(environ: Mapping[str, str]) -> frozenset[str] | None:
@@ -248,7 +247,7 @@ def endpoint_url_setting(environ: Mapping[str, str]) -> str | None:
 def _common(environ: Mapping[str, str]) -> dict[str, Any]:
     """The shared fields, as keyword arguments for either settings class."""
     common = CommonSettings(
-        callback_secret=_callback_secret(environ),
+        callback_secret=current_secret(environ, CALLBACK_SECRET),
         tag_prefix=tag_prefix_setting(environ),
         endpoint_url=endpoint_url_setting(environ),
         max_attempts=int_in(environ, MAX_ATTEMPTS, DEFAULT_MAX_ATTEMPTS, MAX_ATTEMPTS_RANGE),
@@ -261,13 +260,14 @@ def load_upload_settings(environ: Mapping[str, str]) -> UploadSettings:
     """Settings of the upload function; ConfigError names the first bad variable."""
     return UploadSettings(
         **_common(environ),
-        callback_url=_callback_url(environ),
+        callback_url=callback_base_url(environ, CALLBACK_URL),
         callback_format=choice(environ, CALLBACK_FORMAT, "JSON", CALLBACK_FORMATS),
         job_level=int_in(environ, JOB_LEVEL, 0, (JOB_LEVELS[0], JOB_LEVELS[-1])),
         extensions=_extensions(environ),
         include_prefixes=comma_list(environ, INCLUDE_PREFIXES),
         exclude_prefixes=comma_list(environ, EXCLUDE_PREFIXES),
         idempotency_check=flag(environ, IDEMPOTENCY_CHECK, False),
+        queue_id=queue_id_setting(environ),
         concurrency=int_in(
             environ, UPLOAD_CONCURRENCY, DEFAULT_UPLOAD_CONCURRENCY, UPLOAD_CONCURRENCY_RANGE
         ),
@@ -297,4 +297,6 @@ def load_callback_settings(environ: Mapping[str, str]) -> CallbackSettings:
             environ, MAX_CALLBACK_BYTES, DEFAULT_MAX_CALLBACK_BYTES, MAX_CALLBACK_BYTES_RANGE
         ),
         allowed_buckets=_allowed_buckets(environ),
+        allowed_regions=allowed_regions(environ, ALLOWED_REGIONS, SCF_REGION),
+        previous_secrets=previous_secrets_setting(environ, CALLBACK_SECRET_PREVIOUS),
     )

@@ -25,6 +25,7 @@ from shared.settings.functions import (
     check_region,
     endpoint_url_setting,
     own_tag_cap_setting,
+    queue_id_setting,
     tag_fields_setting,
     tag_prefix_setting,
 )
@@ -51,6 +52,7 @@ class ReconcileSettings:
     region: str | None
     window_s: float
     settle_s: float
+    queue_id: str | None  # GET /jobs' queueId (MEDIA_TAGGER_QUEUE_ID); None: not sent
 
 
 def _reconcile_target(environ: Mapping[str, str]) -> tuple[tuple[str, ...], str | None]:
@@ -82,4 +84,5 @@ def load_reconcile_settings(environ: Mapping[str, str]) -> ReconcileSettings:
         region=region,
         window_s=window,
         settle_s=settle,
+        queue_id=queue_id_setting(environ),
     )

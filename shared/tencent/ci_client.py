@@ -15,14 +15,14 @@ from collections.abc import Sequence
 import requests
 
 from shared.errors import CiError, EventError, MalformedBodyError
-from shared.models import Job, JobsPage
+from shared.models import MEDIA_INFO_TAG, Job, JobsPage
 from shared.ports import MediaInfoJobRequest
 from shared.tencent.endpoints import ci_host
+from shared.tencent.media_queue import MediaQueues, QueueCache
 from shared.tencent.transport import Transport
 from shared.tencent.xml_answers import parse_jobs_response
 from shared.tencent.xml_requests import build_media_info_job_request
 
-MEDIA_INFO_TAG = "MediaInfo"
 MAX_USER_DATA_CHARS = 1024
 CALLBACK_FORMATS = ("JSON", "XML")
 JOB_LEVELS = (0, 1, 2)
@@ -72,10 +72,19 @@ def _checked_job_id(job_id: str) -> str:
 
 
 class CiClient:
-    """CI ``/jobs`` calls through one ``Transport``."""
+    """CI ``/jobs`` calls through one ``Transport``. ``queue_id`` (MEDIA_TAGGER_QUEUE_ID) goes
+    into POST /jobs and GET /jobs; without it, none is named until CI asks for one
+    (``shared.tencent.media_queue``; ``queue_cache`` defaults to the warm instance's)."""
 
-    def __init__(self, transport: Transport) -> None:
+    def __init__(
+        self,
+        transport: Transport,
+        *,
+        queue_id: str | None = None,
+        queue_cache: QueueCache | None = None,
+    ) -> None:
         self._transport = transport
+        self._queues = MediaQueues(transport, queue_id, queue_cache)
 
     def submit_media_info_job(
         self,
@@ -87,12 +96,29 @@ class CiClient:
     ) -> Job:
         """POST /jobs; returns the job as CI accepted it (normally State=Submitted)."""
         check_media_info_job_request(request)
+        return self._queues.with_queue(
+            bucket,
+            region,
+            "POST /jobs",
+            lambda queue_id: self._submit(bucket, region, request, queue_id, deadline),
+            deadline=deadline,
+        )
+
+    def _submit(
+        self,
+        bucket: str,
+        region: str,
+        request: MediaInfoJobRequest,
+        queue_id: str | None,
+        deadline: float | None,
+    ) -> Job:
         body = build_media_info_job_request(
             object_key=request.object_key,
             user_data=request.user_data,
             job_level=request.job_level,
             callback_url=request.callback_url,
             callback_format=request.callback_format,
+            queue_id=queue_id,
         )
         response = self._transport.request(
             "ci",
@@ -151,15 +177,32 @@ class CiClient:
         deadline: float | None = None,
     ) -> JobsPage:
         """GET /jobs?tag=MediaInfo: one page of MediaInfo jobs; ``next_token`` pages on."""
-        params = {"tag": MEDIA_INFO_TAG, "orderByTime": order_by_time}
         optional = {
             "states": ",".join(states),
             "nextToken": next_token or "",
             "startCreationTime": start_creation_time or "",
             "endCreationTime": end_creation_time or "",
         }
-        params.update({name: value for name, value in optional.items() if value})
-        params["size"] = str(size)
+        rest = {"orderByTime": order_by_time}
+        rest.update({name: value for name, value in optional.items() if value})
+        rest["size"] = str(size)
+        return self._queues.with_queue(
+            bucket,
+            region,
+            "GET /jobs",
+            lambda queue_id: self._list(bucket, region, rest, queue_id, deadline),
+            deadline=deadline,
+        )
+
+    def _list(
+        self,
+        bucket: str,
+        region: str,
+        rest: dict[str, str],
+        queue_id: str | None,
+        deadline: float | None,
+    ) -> JobsPage:
+        params = {"tag": MEDIA_INFO_TAG, **({"queueId": queue_id} if queue_id else {}), **rest}
         response = self._transport.request(
             "ci", "GET", ci_host(bucket, region), "/jobs", params=params, deadline=deadline
         )

@@ -7,6 +7,7 @@ content (that is ``shared.media.tags``), or log object metadata beyond keys.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import TypeVar
 
@@ -20,6 +21,7 @@ from shared.tencent.xml_answers import parse_list_bucket, parse_tagging
 from shared.tencent.xml_requests import build_tagging
 
 NO_TAG_SET = "NoSuchTagSet"
+_DECIMAL = re.compile("[0-9]{1,20}")  # bytes; COS objects are far below 10**20
 Parsed = TypeVar("Parsed")
 
 
@@ -42,6 +44,20 @@ def _parsed(response: requests.Response, parse: Callable[[bytes], Parsed]) -> Pa
             f"COS answered a document that cannot be used: {type(exc).__name__}",
             response.headers.get("x-cos-request-id"),
         ) from exc
+
+
+def _content_length(response: requests.Response) -> int:
+    """HEAD's Content-Length: one plain decimal. Anything else (missing, "12abc", or repeated as
+    "2561690, 2561690", which RFC 9110 section 8.6 lets a recipient reject) is COS's fault."""
+    value = response.headers.get("Content-Length")
+    if value is None or not _DECIMAL.fullmatch(value.strip()):
+        raise CosError(
+            response.status_code,
+            "MalformedResponse",
+            "HEAD answered without a usable Content-Length",
+            response.headers.get("x-cos-request-id"),
+        )
+    return int(value)
 
 
 def _tagging_params(obj: ObjectRef) -> dict[str, str]:
@@ -70,7 +86,7 @@ class CosClient:
         headers = response.headers
         return ObjectHead(
             etag=headers.get("ETag", "").strip('"'),
-            size=int(headers.get("Content-Length", "0")),
+            size=_content_length(response),
             content_type=headers.get("Content-Type"),
             version_id=headers.get("x-cos-version-id"),
             last_modified=headers.get("Last-Modified"),

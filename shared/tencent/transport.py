@@ -22,6 +22,7 @@ from collections.abc import Callable, Mapping
 from typing import Literal
 
 import requests
+import urllib3
 from requests.adapters import HTTPAdapter
 from requests.structures import CaseInsensitiveDict
 from tencentcloud.common.credential import Credential
@@ -169,7 +170,8 @@ class Transport:
                 if delay is None:
                     raise TransportError(f"{method} {host}: {type(exc).__name__}") from exc
                 self._log_retry(call, type(exc).__name__, attempt, delay)
-            except requests.RequestException as exc:
+            except (requests.RequestException, urllib3.exceptions.HTTPError) as exc:
+                # urllib3 errors requests did not wrap, e.g. a Content-Length "1, 2" (InvalidHeader)
                 raise TransportError(f"{method} {host}: {type(exc).__name__}") from exc
             else:
                 if response.status_code < 400:

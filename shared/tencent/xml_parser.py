@@ -1,10 +1,10 @@
 """Untrusted XML -> a plain tree, safely: the one XML parser of the project (defusedxml).
 
-``parse_xml`` refuses DTDs, entity declarations and external references (``XmlSecurityError``) and
-nesting deeper than ``MAX_XML_DEPTH`` (``MalformedBodyError``); ``element_to_tree`` turns the
-element into nested dicts/lists/strings, the shape JSON bodies have too. This module does no I/O,
-knows no COS or CI document, and must never use another XML parser (xml.etree's fromstring, minidom,
-sax, lxml).
+``parse_xml`` refuses DTDs, entity declarations and external references (``XmlSecurityError``),
+nesting deeper than ``MAX_XML_DEPTH`` and encodings expat cannot decode (``MalformedBodyError``;
+nothing else escapes it); ``element_to_tree`` turns the element into nested dicts/lists/strings,
+the shape JSON bodies have too. This module does no I/O, knows no COS or CI document, and must
+never use another XML parser (xml.etree's fromstring, minidom, sax, lxml).
 """
 
 from __future__ import annotations
@@ -61,6 +61,11 @@ def parse_xml(body: bytes | str) -> Element:
         raise XmlSecurityError(f"refused XML: {type(exc).__name__}") from exc
     except ParseError as exc:
         raise MalformedBodyError(f"XML is not well-formed: {exc}") from exc
+    except (ValueError, LookupError) as exc:
+        # expat refuses a declared encoding it cannot decode before parsing anything: UTF-7,
+        # UTF-32, Shift_JIS, EUC-JP ("multi-byte encodings are not supported", ValueError) or an
+        # unknown name (LookupError). Neither COS nor CI declares such an encoding.
+        raise MalformedBodyError("XML declares an encoding that cannot be parsed") from exc
     return root
 
 

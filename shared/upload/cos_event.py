@@ -40,6 +40,7 @@ SHORT_REGION_CODES: Mapping[str, str] = {
 }
 _LONG_REGION = re.compile(r"[a-z]{2}-[a-z]+(?:-[a-z0-9]+)*")
 _APPID = re.compile(r"[0-9]{1,20}")
+_SIZE_TEXT = re.compile(r"[0-9]{1,20}")  # bytes; COS objects are far below 10**20
 
 
 @record
@@ -106,7 +107,8 @@ def region_of(bucket: Mapping[str, Any]) -> str:
 
 def _size(obj: Mapping[str, Any]) -> int:
     size = obj.get("size")
-    if isinstance(size, str) and size.isdigit():
+    # ASCII digits only: str.isdigit() also takes "²" (int() refuses it) and any length.
+    if isinstance(size, str) and _SIZE_TEXT.fullmatch(size):
         size = int(size)
     if not isinstance(size, int) or isinstance(size, bool) or size < 0:
         raise EventError("cosObject.size is missing or not a non-negative integer")

@@ -216,7 +216,11 @@ def job_request_for(
         user_data=encode_user_data(etag, size, record.version_id, attempt),
         job_level=settings.job_level,
         callback_url=callback_url_for(
-            settings.callback_url, settings.callback_secret, record.bucket, record.key
+            settings.callback_url,
+            settings.callback_secret,
+            record.bucket,
+            record.key,
+            region=record.region,
         ),
         callback_format=settings.callback_format,
     )
