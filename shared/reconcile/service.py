@@ -298,7 +298,7 @@ def _unusable(job: Job, facts: UserDataFacts | None, bucket: str) -> str | None:
         return "unknown-provenance"  # not submitted by us (or UserData we cannot read)
     if not job.input.object or job.input.bucket_id != bucket:
         return "other-object"
-    if job.tag is not None and job.tag != "MediaInfo":
+    if not job.is_media_info:
         return "not-media-info"
     return None
 

@@ -43,7 +43,6 @@ from shared.results.reads import CallbackReads, read_concurrently, read_tags_tim
 from shared.results.reply import CallbackReply, skipped, unchanged
 
 WOULD_TAG = "would-tag"
-MEDIA_INFO_TAG = "MediaInfo"
 
 
 def applied_job(job: Job, facts: UserDataFacts) -> AppliedJob:
@@ -81,8 +80,6 @@ def verified_job(
         return skipped("not-media-info", "the job's Tag is not MediaInfo", job_id, obj.key)
     if job.input.bucket_id != obj.bucket or not names_key(job.input.object, obj.key):
         raise ForbiddenError("the job names another bucket or object than the callback")
-    if job.tag is not None and job.tag != MEDIA_INFO_TAG:
-        return skipped("not-media-info", f"job Tag is {job.tag[:32]!r}", job_id, obj.key)
     if not job.is_finished:
         return skipped("not-finished", f"job state is {job.state}", job_id, obj.key)
     facts = decode_user_data(job.operation.user_data)
