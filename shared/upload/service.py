@@ -21,6 +21,7 @@ from shared.contract.callback_token import callback_url_for
 from shared.contract.userdata import encode_user_data
 from shared.decision_log import DecisionLog, url_without_query
 from shared.errors import (
+    CiError,
     CosNotFoundError,
     EventError,
     MediaTaggerError,
@@ -77,6 +78,8 @@ def _outcome_of_error(exc: MediaTaggerError) -> RecordOutcome:
     """Permanent failures are never retried; everything else goes back to SCF's retry."""
     if isinstance(exc, CosNotFoundError):
         return Skipped("object-gone")  # deleted between the upload and now
+    if isinstance(exc, CiError) and exc.code == "ResourceNotFound":
+        return Skipped("object-gone")  # CI's submit-time answer for a missing input object
     if isinstance(exc, RemoteError):
         return Failed(exc.code, exc.permanent, f"{exc.service} {exc.status}: {exc.message}")
     if isinstance(exc, EventError):  # e.g. a key XML cannot carry: resubmitting cannot help
