@@ -3,8 +3,10 @@
 ``GET /_emulator/stats`` -> the server's stats as JSON; ``GET /_emulator/faults`` -> injected
 fault counters; ``POST /_emulator/faults`` with ``{"method": "<Faults method>", "params": {...}}``
 (or a list of such objects) arms faults from another process (benchmarks, soak runs). Only the
-``Faults`` methods listed in ``FAULT_METHODS`` can be called. Unsigned: the server listens on
-loopback only. This module does not touch sockets.
+``Faults`` methods listed in ``FAULT_METHODS`` can be called. ``GET /_emulator/queue`` -> the CI
+media queue; ``POST /_emulator/queue`` with any of ``{"state": "Paused"|"Active", "max_size": N,
+"max_concurrent": N}`` changes it. Unsigned: the server listens on loopback only. This module
+does not touch sockets.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import json
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from emulator.ci.queue import QueueView
 from emulator.faults import Faults
 from emulator.wire import ApiRequest, Reply
 
@@ -29,6 +32,7 @@ FAULT_METHODS = frozenset(
         "reset",
     }
 )
+QUEUE_SETTINGS = frozenset({"state", "max_size", "max_concurrent"})
 
 
 def json_reply(status: int, payload: object) -> Reply:
@@ -48,10 +52,22 @@ def _apply(faults: Faults, command: Any) -> None:
     getattr(faults, method)(**params)
 
 
+def _queue_changes(payload: Any) -> dict[str, Any]:
+    if not isinstance(payload, Mapping) or not set(payload) <= QUEUE_SETTINGS:
+        raise ValueError(f"the body must be an object with some of {sorted(QUEUE_SETTINGS)}")
+    return dict(payload)
+
+
 class AdminApi:
-    def __init__(self, faults: Faults, stats: Callable[[], dict[str, Any]]) -> None:
+    def __init__(
+        self,
+        faults: Faults,
+        stats: Callable[[], dict[str, Any]],
+        configure_queue: Callable[..., QueueView],
+    ) -> None:
         self._faults = faults
         self._stats = stats
+        self._configure_queue = configure_queue
 
     def handle(self, request: ApiRequest) -> Reply:
         request.service = "admin"
@@ -62,6 +78,8 @@ class AdminApi:
             return json_reply(200, self._faults.summary())
         if name == "/_emulator/faults" and request.method == "POST":
             return self._arm(request)
+        if name == "/_emulator/queue" and request.method in ("GET", "POST"):
+            return self._queue(request)
         return json_reply(404, {"error": f"no admin endpoint {request.method} {request.path}"})
 
     def _arm(self, request: ApiRequest) -> Reply:
@@ -72,3 +90,13 @@ class AdminApi:
         except (ValueError, TypeError) as exc:
             return json_reply(400, {"error": str(exc)})
         return json_reply(200, self._faults.summary())
+
+    def _queue(self, request: ApiRequest) -> Reply:
+        try:
+            changes: dict[str, Any] = {}
+            if request.method == "POST":
+                changes = _queue_changes(json.loads(request.body.read_all(MAX_ADMIN_BODY) or b"{}"))
+            view = self._configure_queue(**changes)
+        except (ValueError, TypeError) as exc:
+            return json_reply(400, {"error": str(exc)})
+        return json_reply(200, view.summary())

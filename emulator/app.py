@@ -2,11 +2,12 @@
 
 ``Emulator`` wires the COS/CI core (``EmulatorServer``) to the upload function through an
 ``AsyncInvoker`` (every created object fires the COS trigger) and serves the callback function
-behind a ``FunctionUrlServer``. ``start()`` sets the functions' environment in ``os.environ``
-(credentials, endpoint override, callback URL and secret) exactly as SCF would, and ``stop()``
-puts the previous values back. Handlers are callables or "module:function" paths imported lazily,
-on first invocation, the way SCF imports index.main_handler. Only endpoint settings differ from
-the cloud. This module must not reach a non-loopback address or change the handlers.
+behind a ``FunctionUrlServer``; ``fidelity`` and the queue figures go to the server unchanged.
+``start()`` sets the functions' environment in ``os.environ`` (credentials, endpoint override,
+callback URL and secret) exactly as SCF would, and ``stop()`` puts the previous values back.
+Handlers are callables or "module:function" paths imported lazily, on first invocation, the way
+SCF imports index.main_handler. Only endpoint settings differ from the cloud. This module must
+not reach a non-loopback address or change the handlers.
 """
 
 from __future__ import annotations
@@ -24,7 +25,9 @@ from types import TracebackType
 from typing import Any, Callable, Union
 
 from emulator.auth import EmulatorCredentials
+from emulator.ci.queue import DEFAULT_MAX_CONCURRENT, DEFAULT_MAX_SIZE
 from emulator.faults import Faults
+from emulator.fidelity import Fidelity
 from emulator.scf.api import ApiCredentials, ScfApi
 from emulator.scf.events import FunctionIdentity
 from emulator.scf.function_url import FunctionUrlServer
@@ -96,6 +99,9 @@ class Emulator:
         function_time_limit_ms: int = 30_000,
         region: str = DEFAULT_REGION,
         clock: Callable[[], float] = time.time,
+        fidelity: Fidelity | None = None,
+        queue_max_size: int = DEFAULT_MAX_SIZE,
+        queue_max_concurrent: int = DEFAULT_MAX_CONCURRENT,
     ) -> None:
         self.region = region
         self.credentials = credentials or EmulatorCredentials.default()
@@ -127,6 +133,9 @@ class Emulator:
             faults=faults,
             clock=clock,
             latency_s=latency_s,
+            fidelity=fidelity,
+            queue_max_size=queue_max_size,
+            queue_max_concurrent=queue_max_concurrent,
         )
         self.faults = self.server.faults
         self.scf_api = ScfApi(

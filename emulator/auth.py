@@ -25,7 +25,11 @@ REQUIRED_FIELDS = (
     "q-url-param-list",
     "q-signature",
 )
-TOKEN_HEADERS = ("x-cos-security-token", "x-ci-security-token")
+# Each service reads only its own token header (COS common request headers vs CI common request
+# headers; research cos-facts.md section 11): the other one is an unknown header to it, so a
+# temporary key that sends only the other header is refused as if it sent no token. "Service" is
+# the API answering, not the Host: CI calls on a COS host (the SDK's IP/Port mode) carry x-ci-.
+TOKEN_HEADER = {"cos": "x-cos-security-token", "ci": "x-ci-security-token"}
 
 # (status, code) per failure kind, for COS and for CI. The COS codes come from the handbook's
 # COS error table (cos-ci-api.md section 1.4 / 2.5): an expired key time is "403 AccessDenied,
@@ -103,16 +107,14 @@ def _key_time(text: str) -> tuple[int, int] | None:
 
 
 def _token_failure(
-    credentials: EmulatorCredentials, headers: Mapping[str, str]
+    credentials: EmulatorCredentials, headers: Mapping[str, str], service: str
 ) -> AuthFailure | None:
     if credentials.token is None:
         return None
-    # The SDK in IP/Port mode sends CI calls with x-ci-security-token to the COS host and
-    # ci-process calls with x-cos-security-token, so either header is accepted on either host.
-    sent = [headers[name] for name in TOKEN_HEADERS if name in headers]
-    if not sent:
-        return AuthFailure("token_missing", "temporary credentials need x-cos-security-token")
-    if not any(hmac.compare_digest(token, credentials.token) for token in sent):
+    name = TOKEN_HEADER[service]
+    if name not in headers:
+        return AuthFailure("token_missing", f"temporary credentials need {name}")
+    if not hmac.compare_digest(headers[name], credentials.token):
         return AuthFailure("token_wrong", "The security token does not match the key")
     return None
 
@@ -180,16 +182,16 @@ def _header_failure(
 
 
 def verify_request(
-    credentials: EmulatorCredentials, request: SignedRequest, now: float
+    credentials: EmulatorCredentials, request: SignedRequest, now: float, *, service: str = "cos"
 ) -> AuthFailure | None:
-    """None when the request is signed by ``credentials`` and valid at ``now``."""
+    """None when the request is signed by ``credentials`` and valid at ``now`` for ``service``."""
     parsed = _header_failure(credentials, request.headers.get("authorization", ""))
     if isinstance(parsed, AuthFailure):
         return parsed
     fields, times = parsed
     if not times[0] <= now <= times[1]:
         return AuthFailure("expired", "Request has expired")
-    token_failure = _token_failure(credentials, request.headers)
+    token_failure = _token_failure(credentials, request.headers, service)
     if token_failure is not None:
         return token_failure
     expected = _expected_signature(credentials, request, fields, times)

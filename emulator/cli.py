@@ -20,6 +20,8 @@ from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING, TextIO
 
+from emulator.serve_options import add_fidelity_options, emulator_options
+
 if TYPE_CHECKING:
     from emulator.auth import EmulatorCredentials
 
@@ -78,6 +80,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--retries", type=non_negative_int, default=2, help="SCF async retries (default 2)"
     )
+    add_fidelity_options(serve)
     demo = commands.add_parser("demo", help="upload a media file and print the tags it gets")
     demo.add_argument(
         "file", nargs="?", type=Path, metavar="FILE", help="media file (default: ffmpeg sample)"
@@ -153,6 +156,7 @@ def run_serve(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             latency_s=args.latency_ms / 1000,
             callback_format=args.callback_format,
             retries=args.retries,
+            **emulator_options(args),
         ).start()
     except OSError as exc:
         err.write(f"cannot listen on {args.host}: {exc.strerror or exc}\n")

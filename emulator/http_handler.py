@@ -1,8 +1,9 @@
 """The emulator's HTTP/1.1 request handler: bytes on the socket <-> ApiRequest / Reply.
 
-Parses the request line, headers and body framing (Content-Length or chunked), hands the request
-to the server's router, then writes the reply with a correct Content-Length (none for 204 / 304,
-the object's length for HEAD) and keeps the connection alive. Unread body bytes are drained so
+Parses the request line (its raw target: signature, routing and key all see the path the client
+sent), headers and body framing (Content-Length or chunked), hands the request to the router,
+then writes the reply with a correct Content-Length (none for 204 / 304, the object's length for
+HEAD) and keeps the connection alive. Unread body bytes are drained so
 the next request on the connection starts at the right place. It logs no header values.
 """
 
@@ -10,8 +11,10 @@ from __future__ import annotations
 
 import logging
 import shutil
+import socket
+import threading
 from email.utils import formatdate
-from http.server import BaseHTTPRequestHandler
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Any, BinaryIO, cast
 from urllib.parse import parse_qsl, unquote, urlsplit
 
@@ -23,6 +26,17 @@ if TYPE_CHECKING:
 
 LOG = logging.getLogger(__name__)
 NO_BODY_STATUSES = frozenset({204, 304})
+
+
+def split_target(target: str) -> tuple[str, str]:
+    """Raw path and raw query of a request target: origin-form ``/k?q`` (split by hand, since
+    urlsplit reads ``//host/k`` as a network location) or absolute-form ``http://host/k?q``
+    (the SDK used as an HTTP proxy). A fragment is dropped as urlsplit would."""
+    if target.startswith("/"):
+        path, _, query = target.partition("?")
+        return path.partition("#")[0], query.partition("#")[0]
+    parts = urlsplit(target)
+    return parts.path or "/", parts.query
 
 
 def _operation(request: ApiRequest, kind: str) -> str:
@@ -101,17 +115,25 @@ class EmulatorRequestHandler(BaseHTTPRequestHandler):
         if not length_text.isdigit():
             self.send_error(400, "bad Content-Length")
             return None
-        parts = urlsplit(self.path)
+        raw_path, query = split_target(self._request_target())
         return ApiRequest(
             method=self.command,
-            raw_path=parts.path,
-            path=unquote(parts.path),
-            query=parse_qsl(parts.query, keep_blank_values=True),
+            raw_path=raw_path,
+            # Bytes that are not UTF-8 survive as surrogates; the router answers InvalidURI.
+            path=unquote(raw_path, errors="surrogateescape"),
+            query=parse_qsl(query, keep_blank_values=True),
             headers=headers,
             raw_headers=dict(self.headers.items()),
             body=BodyReader(cast(BinaryIO, self.rfile), int(length_text), chunked),
             client_ip=self.client_address[0],
         )
+
+    def _request_target(self) -> str:
+        """The target exactly as on the request line: http.server rewrites a leading '//' in
+        ``self.path`` (an open-redirect guard), which would change the key and the signed path."""
+        raw: bytes = getattr(self, "raw_requestline", b"")  # set by BaseHTTPRequestHandler
+        words = str(raw, "iso-8859-1").rstrip("\r\n").split()
+        return words[1] if len(words) >= 2 else self.path
 
     def _write(self, reply: Reply) -> None:
         self.send_response_only(reply.status)
@@ -130,3 +152,29 @@ class EmulatorRequestHandler(BaseHTTPRequestHandler):
                 shutil.copyfileobj(source, self.wfile)
         else:
             self.wfile.write(reply.body)
+
+
+class EmulatorHttpServer(ThreadingHTTPServer):
+    """Threaded HTTP/1.1 server that tracks open connections (``stop`` wakes idle ones)."""
+
+    daemon_threads = True
+    block_on_close = False
+
+    def __init__(self, address: tuple[str, int], emulator: EmulatorServer) -> None:
+        if ":" in address[0]:
+            self.address_family = socket.AF_INET6
+        self.emulator = emulator
+        self.open_connections: set[socket.socket] = set()
+        self.connections_lock = threading.Lock()
+        super().__init__(address, EmulatorRequestHandler)
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        with self.connections_lock:
+            self.open_connections.add(request)
+        self.emulator.count_connection()
+        super().process_request(request, client_address)
+
+    def shutdown_request(self, request: Any) -> None:
+        with self.connections_lock:
+            self.open_connections.discard(request)
+        super().shutdown_request(request)

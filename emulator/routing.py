@@ -1,10 +1,12 @@
 """From one parsed request to one reply: route by Host, inject faults, verify the signature, answer.
 
 ``<bucket>.cos.<region>.myqcloud.com`` goes to COS, ``<bucket>.ci.<region>.myqcloud.com`` to CI;
-``/jobs`` paths on a COS host also go to CI (cos-python-sdk-v5 in IP/Port mode sends CI calls
-with the COS host name). Other hosts reach the admin endpoints under ``/_emulator/`` or get an
-error. Every COS/CI reply gets the service's request-id and Server headers, the configured
-latency and any injected delay. This module does no socket I/O.
+``/jobs`` and queue paths on a COS host also go to CI (cos-python-sdk-v5 in IP/Port mode sends CI
+calls with the COS host name). Other hosts reach the admin endpoints under ``/_emulator/`` or get
+an error. A path that is not UTF-8 is refused before the signature check, an object key that
+breaks COS's key rules (``emulator.keys``) after it. Every COS/CI reply gets the service's
+request-id and Server headers, the configured latency and any injected delay. This module does
+no socket I/O.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from dataclasses import dataclass
 
 from emulator.auth import EmulatorCredentials, SignedRequest, verify_request
 from emulator.faults import FAULT_CODES, Faults
+from emulator.keys import KeyRules, uri_problem
 from emulator.wire import ApiRequest, Reply, ServiceError, new_request_id
 from emulator.xmlreply import XML_CONTENT_TYPE, ci_error, cos_error
 
@@ -26,6 +29,9 @@ _BUCKET_HOST = re.compile(
     r"(?P<region>[a-z0-9-]+)\.(?:myqcloud\.com|tencentcos\.cn)$"
 )
 ADMIN_PREFIX = "/_emulator/"
+# On a COS host only these queue paths are CI's (GET /queue, PUT /queue/<queue id>), so an object
+# such as "queue/clip.mp4" stays a COS object; every /jobs path is CI's, as before.
+_CI_QUEUE_PATH = re.compile(r"/queue(?:/p[0-9a-f]{32})?")
 _FAULT_MESSAGES = {
     429: "Please reduce your request rate.",
     500: "We encountered an internal error. Please try again.",
@@ -48,7 +54,9 @@ def classify(host_header: str, path: str) -> Route:
     if match is None:
         return Route("admin" if path.startswith(ADMIN_PREFIX) else "unknown")
     service = match["service"]
-    if service == "cos" and (path == "/jobs" or path.startswith("/jobs/")):
+    if service == "cos" and (
+        path == "/jobs" or path.startswith("/jobs/") or _CI_QUEUE_PATH.fullmatch(path)
+    ):
         service = "ci"
     return Route(service, match["bucket"], match["region"], match["service"])
 
@@ -68,8 +76,10 @@ class Router:
         clock: Callable[[], float] = time.time,
         latency_s: float = 0.0,
         sleep: Callable[[float], None] = time.sleep,
+        key_rules: KeyRules | None = None,
     ) -> None:
         self._credentials = credentials
+        self._key_rules = key_rules or KeyRules()
         self._faults = faults
         self._apis = {"cos": cos, "ci": ci}
         self._admin = admin
@@ -94,18 +104,9 @@ class Router:
         return reply
 
     def _answer_api(self, request: ApiRequest) -> Reply:
-        injected = self._faults.take_failure(request.service)
-        if injected is not None:
-            LOG.info("injected %s into %s %s", injected, request.method, request.service)
-            return self.error_reply(
-                request, ServiceError(injected, FAULT_CODES[injected], _FAULT_MESSAGES[injected])
-            )
-        signed = SignedRequest(request.method, request.path, request.query, request.headers)
-        failure = verify_request(self._credentials, signed, self._clock())
-        if failure is not None:
-            status, code = failure.status_and_code(request.service)
-            LOG.info("refused %s %s: %s", request.method, request.service, code)
-            return self.error_reply(request, ServiceError(status, code, failure.message))
+        refusal = self._refusal(request)
+        if refusal is not None:
+            return self.error_reply(request, refusal)
         try:
             return self._apis[request.service](request)
         except ServiceError as exc:
@@ -115,6 +116,26 @@ class Router:
             return self.error_reply(
                 request, ServiceError(500, "InternalError", _FAULT_MESSAGES[500])
             )
+
+    def _refusal(self, request: ApiRequest) -> ServiceError | None:
+        """Why the request is refused before its API sees it: an injected fault, a path that is
+        not UTF-8, a bad signature or token, or (after those) an object key COS refuses."""
+        injected = self._faults.take_failure(request.service)
+        if injected is not None:
+            LOG.info("injected %s into %s %s", injected, request.method, request.service)
+            return ServiceError(injected, FAULT_CODES[injected], _FAULT_MESSAGES[injected])
+        bad_uri = uri_problem(request.path)
+        if bad_uri is not None:
+            return bad_uri
+        signed = SignedRequest(request.method, request.path, request.query, request.headers)
+        failure = verify_request(self._credentials, signed, self._clock(), service=request.service)
+        if failure is not None:
+            status, code = failure.status_and_code(request.service)
+            LOG.info("refused %s %s: %s", request.method, request.service, code)
+            return ServiceError(status, code, failure.message)
+        if request.service == "cos" and request.key:
+            return self._key_rules.problem(request.key)
+        return None
 
     def error_reply(self, request: ApiRequest, error: ServiceError) -> Reply:
         trace_id = new_request_id()

@@ -1,9 +1,12 @@
 """The emulator's HTTP server: one loopback listener for COS, CI and the admin endpoints.
 
-``EmulatorServer`` wires the object store, the CI job store and runner, the callback
-dispatcher, fault injection and the router behind a ``ThreadingHTTPServer`` speaking HTTP/1.1
-with keep-alive, and counts requests, TCP connections and hosts. It binds loopback only and
-refuses to start without ffprobe. It must not log secrets, tokens or Authorization headers.
+``EmulatorServer`` wires the object store, the CI job store, media queue and runner, the
+callback dispatcher, fault injection and the router behind a ``ThreadingHTTPServer`` speaking
+HTTP/1.1 with keep-alive, and counts requests, TCP connections and hosts. ``Fidelity`` picks the
+reading of the docs where they leave a choice open (tag charset, keys, missing objects, callback
+shape); the queue's capacity and concurrency are set here and may change while it runs. It binds
+loopback only and refuses to start without ffprobe. It must not log secrets, tokens or
+Authorization headers.
 """
 
 from __future__ import annotations
@@ -15,50 +18,31 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable
-from http.server import ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 from emulator.admin import AdminApi
 from emulator.auth import EmulatorCredentials
 from emulator.ci.api import CiApi
+from emulator.ci.callback_shapes import CALLBACK_SHAPES
 from emulator.ci.callbacks import Callback, CallbackDispatcher
-from emulator.ci.jobs import JobRecord, JobRunner, JobStore, job_detail_nodes
+from emulator.ci.jobs import JobRecord, JobStore, job_detail_nodes
 from emulator.ci.probe import find_ffprobe
+from emulator.ci.queue import DEFAULT_MAX_CONCURRENT, DEFAULT_MAX_SIZE, MediaQueue, QueueView
+from emulator.ci.runner import JobRunner
 from emulator.cos.api import CosApi, ObjectCreated
 from emulator.cos.store import ObjectStore
+from emulator.cos.tagging import TagRules
 from emulator.faults import Faults
-from emulator.http_handler import EmulatorRequestHandler
+from emulator.fidelity import Fidelity
+from emulator.http_handler import EmulatorHttpServer
+from emulator.keys import KeyRules
 from emulator.routing import Router
 from emulator.wire import ApiRequest, Reply
 
 LOG = logging.getLogger(__name__)
 LOOPBACK_BIND_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 COUNTED = ("requests", "hosts", "statuses", "operations")
-
-
-class _HttpServer(ThreadingHTTPServer):
-    daemon_threads = True
-    block_on_close = False
-
-    def __init__(self, address: tuple[str, int], emulator: EmulatorServer) -> None:
-        if ":" in address[0]:
-            self.address_family = socket.AF_INET6
-        self.emulator = emulator
-        self.open_connections: set[socket.socket] = set()
-        self.connections_lock = threading.Lock()
-        super().__init__(address, EmulatorRequestHandler)
-
-    def process_request(self, request: Any, client_address: Any) -> None:
-        with self.connections_lock:
-            self.open_connections.add(request)
-        self.emulator.count_connection()
-        super().process_request(request, client_address)
-
-    def shutdown_request(self, request: Any) -> None:
-        with self.connections_lock:
-            self.open_connections.discard(request)
-        super().shutdown_request(request)
 
 
 class EmulatorServer:
@@ -77,28 +61,40 @@ class EmulatorServer:
         clock: Callable[[], float] = time.time,
         latency_s: float = 0.0,
         callback_timeout_s: float = 10,
+        fidelity: Fidelity | None = None,
+        queue_max_size: int = DEFAULT_MAX_SIZE,
+        queue_max_concurrent: int = DEFAULT_MAX_CONCURRENT,
     ) -> None:
         if host not in LOOPBACK_BIND_HOSTS:
             raise ValueError(f"the emulator binds loopback only, not {host!r}")
         ffprobe = find_ffprobe()  # refuse to start without it: no silent fallback
         self._address = (host, port)
+        self.fidelity = fidelity or Fidelity()
         self.faults = faults if faults is not None else Faults()
         self.store = ObjectStore(Path(data_dir), clock)
         self._jobs = JobStore(clock)
+        self.queue = MediaQueue(
+            max_size=queue_max_size,
+            max_concurrent=queue_max_concurrent,
+            clock=clock,
+            on_waiting_state=self._jobs.set_waiting_state,
+        )
         self._dispatcher = CallbackDispatcher(self.faults, timeout_s=callback_timeout_s)
         self._runner = JobRunner(
             self._jobs,
+            self.queue,
             resolve_object=self.store.body_path,
             ffprobe=ffprobe,
             on_finished=self._job_finished,
             step_delay_s=job_runner_delay_s,
         )
         self._scf_api: Callable[[ApiRequest], Reply] | None = None
+        self._callback_shape = self.fidelity.callback_shape
         self.router = self._build_router(credentials, on_object_created, clock, latency_s)
         self._counts_lock = threading.Lock()
         self._counts: dict[str, Counter[str]] = {name: Counter() for name in COUNTED}
         self._connections = 0
-        self._httpd: _HttpServer | None = None
+        self._httpd: EmulatorHttpServer | None = None
         self._thread: threading.Thread | None = None
 
     def _build_router(
@@ -108,15 +104,23 @@ class EmulatorServer:
         clock: Callable[[], float],
         latency_s: float,
     ) -> Router:
+        fidelity = self.fidelity
+        ci = CiApi(
+            self._jobs,
+            self.queue,
+            object_exists=lambda bucket, key: self.store.head(bucket, key) is not None,
+            missing_object=fidelity.missing_object,
+        )
         return Router(
             credentials=credentials,
             faults=self.faults,
-            cos=CosApi(self.store, on_object_created).handle,
-            ci=CiApi(self._jobs, self._runner.enqueue).handle,
-            admin=AdminApi(self.faults, self.stats).handle,
+            cos=CosApi(self.store, on_object_created, TagRules(fidelity.tag_charset)).handle,
+            ci=ci.handle,
+            admin=AdminApi(self.faults, self.stats, self.configure_queue).handle,
             scf=self._answer_scf_api,
             clock=clock,
             latency_s=latency_s,
+            key_rules=KeyRules(leading_slash=fidelity.leading_slash_keys),
         )
 
     def attach_scf_api(self, handler: Callable[[ApiRequest], Reply]) -> None:
@@ -132,7 +136,7 @@ class EmulatorServer:
     def start(self) -> EmulatorServer:
         if self._httpd is not None:
             return self
-        self._httpd = _HttpServer(self._address, self)
+        self._httpd = EmulatorHttpServer(self._address, self)
         self._runner.start()
         self._thread = threading.Thread(
             target=self._httpd.serve_forever,
@@ -182,6 +186,27 @@ class EmulatorServer:
     def jobs(self) -> JobStore:
         return self._jobs
 
+    @property
+    def callback_shape(self) -> str:
+        """The shape of callbacks sent from now on (a ``CALLBACK_SHAPES`` name)."""
+        return self._callback_shape
+
+    @callback_shape.setter
+    def callback_shape(self, name: str) -> None:
+        if name not in CALLBACK_SHAPES:
+            raise ValueError(f"callback shape must be one of {', '.join(CALLBACK_SHAPES)}")
+        self._callback_shape = name
+
+    def configure_queue(
+        self,
+        *,
+        state: str | None = None,
+        max_size: int | None = None,
+        max_concurrent: int | None = None,
+    ) -> QueueView:
+        """Pause / resume the media queue or change its capacity or concurrency (ValueError)."""
+        return self._runner.configure(state=state, max_size=max_size, max_concurrent=max_concurrent)
+
     def stats(self) -> dict[str, Any]:
         with self._counts_lock:
             counts = {name: dict(counter) for name, counter in self._counts.items()}
@@ -191,6 +216,7 @@ class EmulatorServer:
             "connections_accepted": connections,
             "jobs": dict(Counter(job.state for job in self._jobs.all())),
             "jobs_active": self._runner.active,
+            "queue": self.queue.view().summary(),
             "callbacks": {**self._dispatcher.counters(), "in_flight": self._dispatcher.in_flight},
             "faults": self.faults.summary(),
         }
@@ -220,9 +246,19 @@ class EmulatorServer:
             self._counts["statuses"][str(status)] += 1
 
     def _job_finished(self, job: JobRecord) -> None:
-        if job.callback_url:
-            self._dispatcher.dispatch(
-                Callback(
-                    job.job_id, job.callback_url, job.callback_format, tuple(job_detail_nodes(job))
-                )
-            )
+        if not job.callback_url:
+            return
+        shape = CALLBACK_SHAPES[self._callback_shape]
+        detail = tuple(job_detail_nodes(job))
+        headers = self._cos_headers(job) if shape.workflow else ()
+        self._dispatcher.dispatch(
+            Callback(job.job_id, job.callback_url, job.callback_format, detail, shape, headers)
+        )
+
+    def _cos_headers(self, job: JobRecord) -> tuple[tuple[str, str], ...]:
+        """What a workflow-triggered job's Input.CosHeaders says about the object."""
+        stored = self.store.head(job.bucket, job.object_key)
+        known = (
+            (("Content-Type", stored.content_type), ("Size", str(stored.size))) if stored else ()
+        )
+        return (*known, ("EventName", "cos:ObjectCreated:Put"))

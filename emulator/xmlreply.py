@@ -28,11 +28,12 @@ def _fill(parent: Element, nodes: list[XmlNode]) -> None:
             child.text = value
 
 
-def to_xml(root: str, nodes: list[XmlNode]) -> bytes:
-    """``<root>…</root>`` with an XML declaration, UTF-8."""
+def to_xml(root: str, nodes: list[XmlNode], *, declaration: bool = True) -> bytes:
+    """``<root>…</root>``, UTF-8, with an XML declaration unless ``declaration=False``."""
     element = Element(root)
     _fill(element, nodes)
-    return (XML_DECLARATION + tostring(element, encoding="unicode")).encode("utf-8")
+    text = tostring(element, encoding="unicode")
+    return ((XML_DECLARATION if declaration else "") + text).encode("utf-8")
 
 
 def to_json_object(nodes: list[XmlNode]) -> dict[str, object]:

@@ -244,4 +244,7 @@ KEY_WIRE_PATHS = [
     ("/a/b/c/d/e/f/g/deep.file.mov", "/a/b/c/d/e/f/g/deep.file.mov"),
     ("dir/./x/../y.mp4", "/dir/.%2Fx/..%2Fy.mp4"),
     ("../escape.mp4", "/..%2Fescape.mp4"),
+    ("a//b.mp4", "/a//b.mp4"),
+    # one leading '/' is dropped, as the SDK does; the next goes as %2F (requests would drop it)
+    ("//double/lead.txt", "/%2Fdouble/lead.txt"),
 ]

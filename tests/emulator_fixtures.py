@@ -80,7 +80,9 @@ class SignedClient:
         if token == "configured":
             token = self.credentials.token
         if token is not None:
-            name = "x-ci-security-token" if host == CI_HOST else "x-cos-security-token"
+            # like the SDK: CI calls carry x-ci-, also on the COS host name (IP/Port mode)
+            ci_call = host == CI_HOST or key.startswith(("/jobs", "/queue"))
+            name = "x-ci-security-token" if ci_call else "x-cos-security-token"
             wire_headers[name] = token
         if body or method in ("PUT", "POST"):
             wire_headers["Content-Length"] = str(len(body))

@@ -128,6 +128,31 @@ def test_bodies_that_are_neither_a_json_object_nor_xml(body: bytes) -> None:
 @pytest.mark.parametrize(
     "body",
     [
+        b'{"JobsDetail": {"JobId": "j1", "State": "Success", "Tag": "MediaInfo"}}',
+        b'{"JobsDetail": [{"JobId": "j1", "State": "Success", "Tag": "MediaInfo"}]}',
+        b"<Response><JobsDetail><JobId>j1</JobId><State>Success</State><Tag>MediaInfo</Tag>"
+        b"</JobsDetail></Response>",
+        b'<?xml version="1.0" encoding="utf-8"?>\n<Response><JobsDetail><JobId>j1</JobId>'
+        b"<State>Success</State><Tag>MediaInfo</Tag></JobsDetail></Response>",
+    ],
+    ids=["json-object", "json-list", "xml", "xml-prolog"],
+)
+def test_a_media_info_job_without_event_name_is_a_finished_job_notice(body: bytes) -> None:
+    notice = parse_callback_body(body)
+    assert notice.event_name == "TaskFinish"
+    assert [(job.job_id, job.tag) for job in notice.jobs] == [("j1", "MediaInfo")]
+
+
+def test_another_job_kind_without_event_name_is_still_refused() -> None:
+    with pytest.raises(MalformedBodyError, match="no EventName"):
+        parse_callback_body(
+            b'{"JobsDetail": {"JobId": "j", "State": "Success", "Tag": "Transcode"}}'
+        )
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
         b"{}",
         b'{"EventName": ""}',
         b'{"EventName": 7, "JobsDetail": {"JobId": "j", "State": "Success"}}',

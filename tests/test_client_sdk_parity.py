@@ -5,15 +5,18 @@ from __future__ import annotations
 
 import re
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 import responses
+from requests.adapters import HTTPAdapter
 
 from shared.models import ObjectRef
 from shared.tencent.ci_client import CiClient
 from shared.tencent.cos_client import CosClient
 from tests.client_helpers import (
     BUCKET,
+    COS_HOST,
     JOB_ID,
     KEY_WIRE_PATHS,
     REGION,
@@ -54,7 +57,10 @@ def _text(value: str | bytes) -> str:
     return value.decode("utf-8") if isinstance(value, bytes) else value  # the SDK sends bytes
 
 
-@pytest.mark.parametrize("key", [k for k, _ in KEY_WIRE_PATHS])
+SDK_ADDRESSABLE_KEYS = [key for key, wire in KEY_WIRE_PATHS if not wire.startswith("/%2F")]
+
+
+@pytest.mark.parametrize("key", SDK_ADDRESSABLE_KEYS)
 def test_head_object_request_equals_the_official_sdk_request(key: str) -> None:
     sdk_request = _sdk_sent(lambda sdk: sdk.head_object(Bucket=BUCKET, Key=key))
     clock = FakeClock(1_700_000_060)
@@ -66,6 +72,25 @@ def test_head_object_request_equals_the_official_sdk_request(key: str) -> None:
     assert ours.url == sdk_request.url
     for name in ("x-cos-security-token", "Authorization"):
         assert ours.headers[name] == _text(sdk_request.headers[name])
+
+
+def test_a_leading_double_slash_key_is_signed_as_the_sdk_signs_it_and_arrives_intact() -> None:
+    key = "//double/lead.txt"
+    sdk_request = _sdk_sent(lambda sdk: sdk.head_object(Bucket=BUCKET, Key=key))
+    adapter = HTTPAdapter()
+    # the SDK asks for "//double/lead.txt", but requests puts "/double/lead.txt" on the request
+    # line while the signature covers "//double/lead.txt": COS would answer 403 to the SDK
+    assert urlsplit(sdk_request.url).path == "//double/lead.txt"
+    assert adapter.request_url(sdk_request, {}) == "/double/lead.txt"
+    clock = FakeClock(1_700_000_060)
+    transport = make_transport(clock, token=TOKEN, sign_expire_s=10000)
+    url = f"https://{COS_HOST}/%2Fdouble/lead.txt"
+    with strict_mock() as mock:
+        mock.add(responses.HEAD, url, headers={"Content-Length": "0"})
+        CosClient(transport).head_object(ObjectRef(BUCKET, REGION, key))
+    ours = mock.calls[0].request
+    assert adapter.request_url(ours, {}) == "/%2Fdouble/lead.txt"  # decoded by COS: "//double/…"
+    assert ours.headers["Authorization"] == _text(sdk_request.headers["Authorization"])
 
 
 def test_describe_reproduces_the_sdk_vector() -> None:

@@ -150,6 +150,7 @@ def test_callback_values_are_parsed() -> None:
         ("MEDIA_TAGGER_IDEMPOTENCY_CHECK", "maybe"),
         ("MEDIA_TAGGER_TAG_PREFIX", "media,"),
         ("MEDIA_TAGGER_TAG_PREFIX", "qcs:media:"),
+        ("MEDIA_TAGGER_TAG_PREFIX", "me@dia:"),  # '@' is outside the API page's tag charset
         ("MEDIA_TAGGER_TAG_PREFIX", "x" * 65),
         ("MEDIA_TAGGER_ENDPOINT_URL", "ftp://127.0.0.1"),
         ("MEDIA_TAGGER_ENDPOINT_URL", "http://127.0.0.1:9000/path"),

@@ -9,6 +9,7 @@ uses its own keys, resets the faults and measures the requests it caused.
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -62,10 +63,54 @@ def emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Emulator]:
 def pipeline(emulator: Emulator) -> Pipeline:
     assert emulator.wait_idle(SETTLE_S)
     emulator.faults.reset()
+    emulator.server.callback_shape = "standard"
     return Pipeline(emulator, oracle_client(emulator))
 
 
-def test_video_gets_ffprobe_values_over_a_json_callback(pipeline: Pipeline, video: Media) -> None:
+# Each documented callback body shape (emulator.ci.callback_shapes) in each format it differs in:
+# "no-prolog" only changes XML, "jobs-list" only JSON (one job in XML is one element anyway).
+CALLBACK_SHAPES = [
+    ("JSON", "standard"),
+    ("JSON", "no-event-name"),
+    ("JSON", "jobs-list"),
+    ("JSON", "workflow"),
+    ("XML", "standard"),
+    ("XML", "no-prolog"),
+    ("XML", "no-event-name"),
+    ("XML", "workflow"),
+]
+SHAPE_IDS = [f"{fmt}-{shape}" for fmt, shape in CALLBACK_SHAPES]
+
+
+@pytest.fixture(params=CALLBACK_SHAPES, ids=SHAPE_IDS)
+def shaped(
+    request: pytest.FixtureRequest, pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch
+) -> tuple[Pipeline, str, str]:
+    """The pipeline with CI sending one callback shape, in the format the upload function asks
+    for (the functions read their environment on every invocation)."""
+    fmt, shape = request.param
+    monkeypatch.setenv("MEDIA_TAGGER_CALLBACK_FORMAT", fmt)
+    pipeline.emulator.server.callback_shape = shape
+    return pipeline, fmt, shape
+
+
+def assert_callback_shape(body: str, fmt: str, shape: str) -> None:
+    """The callback the function got has the shape the emulator was asked for."""
+    if fmt == "XML":
+        assert body.startswith("<?xml") == (shape != "no-prolog"), body[:60]
+        assert ("<EventName>" in body) == (shape != "no-event-name")
+        assert ("<CosHeaders>" in body) == (shape == "workflow")
+        return
+    notice = json.loads(body)
+    assert ("EventName" in notice) == (shape != "no-event-name")
+    assert isinstance(notice["JobsDetail"], list) == (shape in ("jobs-list", "workflow"))
+    assert ("Workflow" in json.dumps(notice)) == (shape == "workflow")
+
+
+def test_video_gets_ffprobe_values_over_every_callback_shape(
+    shaped: tuple[Pipeline, str, str], video: Media
+) -> None:
+    pipeline, fmt, shape = shaped
     since = pipeline.mark()
     pipeline.put("video/clip.mp4", video.body, ContentType="video/mp4")
     activity = pipeline.settle(since)
@@ -75,9 +120,10 @@ def test_video_gets_ffprobe_values_over_a_json_callback(pipeline: Pipeline, vide
     assert (tags[PREFIX + "resolution"], tags[PREFIX + "vcodec"]) == ("160x120", "h264")
     assert (tags[PREFIX + "acodec"], tags[PREFIX + "fps"]) == ("aac", "29.97")
     (callback,) = activity.callbacks
-    assert callback.event["headers"]["content-type"] == "application/json"
-    assert callback.event["body"].startswith("{")
+    assert callback.event["headers"]["content-type"] == f"application/{fmt.lower()}"
+    assert_callback_shape(callback.event["body"], fmt, shape)
     assert activity.outcomes() == ["tagged:ok"]
+    assert activity.operations == README_REQUESTS
 
 
 def test_requests_per_object_match_the_readme(pipeline: Pipeline, video: Media) -> None:
@@ -101,11 +147,16 @@ def test_audio_only_file_gets_no_video_fields(pipeline: Pipeline, audio: Media) 
     assert video_fields.isdisjoint(tags)
 
 
-def test_non_media_file_gets_the_ci_failure_code(pipeline: Pipeline) -> None:
+def test_non_media_file_gets_the_ci_failure_code_over_every_callback_shape(
+    shaped: tuple[Pipeline, str, str],
+) -> None:
+    pipeline, fmt, shape = shaped
     body = b"plain text pretending to be a video\n" * 20
     since = pipeline.mark()
     pipeline.put("broken/notes.mp4", body)
     activity = pipeline.settle(since)
+    (callback,) = activity.callbacks
+    assert_callback_shape(callback.event["body"], fmt, shape)
     ((submitted,),) = [inv.result["submitted"] for inv in activity.uploads]
     described = pipeline.client.ci_get_media_jobs(Bucket=BUCKET, JobIDs=submitted["job_id"])
     job = described["JobsDetail"][0]

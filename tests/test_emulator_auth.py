@@ -41,10 +41,16 @@ def _vector_request(vector: dict[str, Any]) -> tuple[EmulatorCredentials, Signed
     return credentials, SignedRequest(vector["method"], path, query, headers)
 
 
+def _service(vector: dict[str, Any]) -> str:
+    """The API a vector was made for: the SDK sends x-ci-security-token only to CI."""
+    return "ci" if "x-ci-security-token" in vector["headers"] else "cos"
+
+
 @pytest.mark.parametrize("vector", ALL_VECTORS, ids=[v["name"] for v in ALL_VECTORS])
 def test_sdk_and_doc_vectors_verify(vector: dict[str, Any]) -> None:
     credentials, request = _vector_request(vector)
-    assert verify_request(credentials, request, vector["start"] + 60) is None
+    now = vector["start"] + 60
+    assert verify_request(credentials, request, now, service=_service(vector)) is None
 
 
 @pytest.mark.parametrize("vector", ALL_VECTORS, ids=[v["name"] for v in ALL_VECTORS])
@@ -52,8 +58,18 @@ def test_vectors_refused_when_a_signed_header_changes(vector: dict[str, Any]) ->
     credentials, request = _vector_request(vector)
     signed = vector["signed_headers"][0]
     request.headers[signed] = request.headers[signed] + "x"  # type: ignore[index]
-    failure = verify_request(credentials, request, vector["start"] + 60)
+    failure = verify_request(credentials, request, vector["start"] + 60, service=_service(vector))
     assert failure is not None and failure.kind == "signature"
+
+
+def test_token_vectors_are_refused_by_the_other_service() -> None:
+    with_token = [v for v in ALL_VECTORS if "token" in v["name"]]
+    assert {_service(v) for v in with_token} == {"cos", "ci"}
+    for vector in with_token:
+        credentials, request = _vector_request(vector)
+        other = "cos" if _service(vector) == "ci" else "ci"
+        failure = verify_request(credentials, request, vector["start"] + 60, service=other)
+        assert failure is not None and failure.kind == "token_missing", vector["name"]
 
 
 def test_vector_refused_after_its_key_time() -> None:
@@ -188,19 +204,40 @@ def test_temporary_credentials_need_the_token(harness: Harness) -> None:
 
 
 @pytestmark_e2e
-def test_either_token_header_is_accepted_on_either_host(harness: Harness) -> None:
+def test_each_service_reads_only_its_own_token_header(harness: Harness) -> None:
     token = harness.client.credentials.token or ""
-    on_cos = harness.client.send("GET", "", token=None, headers={"x-ci-security-token": token})
-    assert on_cos.status_code == 200
-    on_ci = harness.client.send(
+    jobs = {"tag": "MediaInfo"}
+    cos_with_ci_token = harness.client.send(
+        "GET", "", token=None, headers={"x-ci-security-token": token}
+    )
+    assert (cos_with_ci_token.status_code, _error(cos_with_ci_token).code) == (
+        403,
+        "InvalidAccessKeyId",
+    )
+    ci_with_cos_token = harness.client.send(
         "GET",
         "/jobs",
         host=CI_HOST,
         token=None,
-        params={"tag": "MediaInfo"},
+        params=jobs,
         headers={"x-cos-security-token": token},
     )
-    assert on_ci.status_code == 200
+    assert (ci_with_cos_token.status_code, _error(ci_with_cos_token).code) == (
+        403,
+        "InvalidAccessKeyId",
+    )
+    # CI calls on the COS host name (the SDK's IP/Port mode) are CI's: x-ci- is the right one
+    jobs_on_cos = harness.client.send(
+        "GET", "/jobs", token=None, params=jobs, headers={"x-ci-security-token": token}
+    )
+    assert jobs_on_cos.status_code == 200
+    both = harness.client.send(
+        "GET",
+        "",
+        token=None,
+        headers={"x-cos-security-token": token, "x-ci-security-token": "ignored-by-cos"},
+    )
+    assert both.status_code == 200
 
 
 @pytestmark_e2e

@@ -45,6 +45,7 @@ def _probed(**video: Any) -> dict[str, Any]:
         "avg_frame_rate": "30/1",
         "bit_rate": "5983112",
         "duration": "31.5",
+        "time_base": "1/30000",
         **video,
     }
     fmt = {
@@ -75,17 +76,20 @@ def test_mapping_units_and_formatting() -> None:
     assert (video["Width"], video["Height"]) == ("1920", "1080")
     assert video["Rotation"] == "0.000000"
     assert video["Language"] == "und"
-    assert video["CodecTimeBase"] == "1001/60000"
+    assert video["CodecTimeBase"] == video["Timebase"] == "1/30000"  # equal, as in CI's samples
     assert list(video) == sorted(video)
 
 
 @pytest.mark.parametrize(
     ("extra", "rotation"),
     [
+        # a portrait phone clip (matrix [0 1 -1 0]): ffprobe >= 5 prints -90, old ffprobe rotate=90
         ({"side_data_list": [{"side_data_type": "Display Matrix", "rotation": -90}]}, "90.000000"),
+        ({"tags": {"rotate": "90"}}, "90.000000"),
         ({"side_data_list": [{"rotation": 90}]}, "270.000000"),
         ({"tags": {"rotate": "180"}}, "180.000000"),
     ],
+    ids=["display-matrix-minus-90", "rotate-tag-90", "display-matrix-90", "rotate-tag-180"],
 )
 def test_rotation_is_clockwise_degrees(extra: dict[str, Any], rotation: str) -> None:
     assert _media(_probed(**extra))["Stream"]["Video"]["Rotation"] == rotation
@@ -136,13 +140,12 @@ def _job_request(key: str, **extra: str) -> bytes:
     ).encode()
 
 
+XML = {"Content-Type": "application/xml"}
+
+
 def _submit(harness: Harness, key: str, host: str = CI_HOST, **extra: str) -> requests.Response:
     return harness.client.send(
-        "POST",
-        "/jobs",
-        host=host,
-        body=_job_request(key, **extra),
-        headers={"Content-Type": "application/xml"},
+        "POST", "/jobs", host=host, body=_job_request(key, **extra), headers=XML
     )
 
 
@@ -212,16 +215,13 @@ def test_jobs_on_the_cos_host_reach_ci(harness: Harness, sample_mp4: bytes) -> N
 
 
 @pytestmark_e2e
-def test_non_media_and_missing_objects_fail_their_jobs(harness: Harness) -> None:
+def test_a_non_media_object_fails_its_job(harness: Harness) -> None:
     harness.client.send("PUT", "notes.txt", body=b"just some text, not media\n")
     text_job = _detail(_submit(harness, "notes.txt"))["JobId"]
-    missing_job = _detail(_submit(harness, "no/such.mp4"))["JobId"]
     assert harness.server.wait_idle(10)
     text = _describe(harness, text_job)["JobsDetail"]
     assert (text["State"], text["Code"]) == ("Failed", "ResourceNotSupported")
     assert text["Message"] and "MediaInfo" not in text["Operation"]
-    missing = _describe(harness, missing_job)["JobsDetail"]
-    assert (missing["State"], missing["Code"]) == ("Failed", "ResourceNotFound")
 
 
 @pytestmark_e2e
@@ -251,14 +251,16 @@ def test_non_media_and_missing_objects_fail_their_jobs(harness: Harness) -> None
     ],
 )
 def test_submit_refuses_invalid_requests(harness: Harness, body: bytes) -> None:
-    response = harness.client.send("POST", "/jobs", host=CI_HOST, body=body)
+    response = harness.client.send("POST", "/jobs", host=CI_HOST, body=body, headers=XML)
     assert (response.status_code, _code(response)) == (400, "InvalidArgument")
     assert harness.server.jobs.all() == []
 
 
 @pytestmark_e2e
 def test_submit_refuses_malformed_xml(harness: Harness) -> None:
-    response = harness.client.send("POST", "/jobs", host=CI_HOST, body=b"<Request><Tag>")
+    response = harness.client.send(
+        "POST", "/jobs", host=CI_HOST, body=b"<Request><Tag>", headers=XML
+    )
     assert (response.status_code, _code(response)) == (400, "InvalidContent")
 
 

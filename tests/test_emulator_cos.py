@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 import requests
 
-from emulator.cos.tagging import parse_tagging_header, validate_tags
+from emulator.cos.tagging import TagRules, parse_tagging_header, validate_tags
 from emulator.faults import Faults
 from emulator.wire import ServiceError
 from shared.tencent.xml_answers import parse_error_body, parse_list_bucket
@@ -48,22 +48,59 @@ def _tree(response: requests.Response) -> dict[str, Any]:
         [("k" * 128, "v")],
         [("", "v")],
         [("k", "v" * 256)],
+        [("k", "")],
         [("k", "a,b")],
         [("k(", "v")],
         [("dup", "1"), ("dup", "2")],
         [("qcs:owner", "v")],
+        [("k", "a@b")],
+        [("媒体", "v")],
     ],
-    ids=["11-tags", "key-128", "key-empty", "value-256", "comma", "paren", "duplicate", "qcs"],
+    ids=[
+        "11-tags",
+        "key-128",
+        "key-empty",
+        "value-256",
+        "value-empty",
+        "comma",
+        "paren",
+        "duplicate",
+        "qcs",
+        "at-sign",
+        "cjk",
+    ],
 )
 def test_tag_rules_refuse(tags: list[tuple[str, str]]) -> None:
-    with pytest.raises(ServiceError) as caught:
+    with pytest.raises(ServiceError, match="InvalidTag") as caught:
         validate_tags(tuple(tags))
-    assert (caught.value.status, caught.value.code) == (400, "InvalidTag")
+    assert caught.value.status == 400
 
 
-def test_tag_rules_accept_the_limits_and_the_allowed_charset() -> None:
+def test_tag_rules_accept_the_limits_and_the_api_charset() -> None:
     validate_tags(tuple((f"k{i}", "v") for i in range(10)))
-    validate_tags((("k" * 127, "v" * 255), ("媒体 时长", "a+b-c=d.e_f:g/h@i 1"), ("empty", "")))
+    validate_tags((("k" * 127, "v" * 255), ("Key 1", "a+b-c=d.e_f:g/h 1")))
+
+
+@pytest.mark.parametrize(
+    ("tags", "bytes_"),
+    [([("视" * 43, "v")], 129), ([("k", "视" * 86)], 258)],
+    ids=["key-43-cjk", "value-86-cjk"],
+)
+def test_tag_limits_count_utf8_bytes_under_either_charset(
+    tags: list[tuple[str, str]], bytes_: int
+) -> None:
+    for rules in (TagRules("overview"), TagRules("api")):
+        with pytest.raises(ServiceError, match=f"{bytes_} bytes"):
+            rules.validate(tuple(tags))
+
+
+def test_overview_charset_allows_any_script_and_the_at_sign() -> None:
+    wide = TagRules("overview")
+    wide.validate((("媒体 时长", "a+b-c=d.e_f:g/h@i 1"), ("视" * 42, "视" * 85)))
+    with pytest.raises(ServiceError, match="not allowed"):
+        wide.validate((("k", "a,b"),))
+    with pytest.raises(ValueError, match="charset"):
+        TagRules("utf8")
 
 
 def test_tagging_header_keeps_plus_and_decodes_percent() -> None:

@@ -263,6 +263,20 @@ def test_object_deleted_since_upload_is_skipped() -> None:
     assert summary["skipped"] == [{"key": DEMO_KEY, "reason": "object-gone"}]
 
 
+def test_ci_refusing_a_missing_input_at_submit_is_object_gone(log_lines: list[str]) -> None:
+    # CI's error table: 400 ResourceNotFound "The specified input resource does not exist"
+    error = CiError(400, "ResourceNotFound", "The specified input resource does not exist.")
+    jobs = upload_jobs(errors={DEMO_KEY: error})
+    summary = run(
+        load_event("cos_put"), jobs=jobs, config=settings(MEDIA_TAGGER_IDEMPOTENCY_CHECK="false")
+    )
+    assert summary["skipped"] == [{"key": DEMO_KEY, "reason": "object-gone"}]
+    assert summary["submitted"] == summary["failed"] == summary["handed_on"] == []
+    assert len(jobs.submitted) == 1
+    (line,) = [d for d in decisions(log_lines) if d["outcome"] != "invocation-summary"]
+    assert (line["outcome"], line["reason"]) == ("skipped", "object-gone")  # not an ERROR line
+
+
 def test_permanent_ci_error_is_reported_not_raised(log_lines: list[str]) -> None:
     jobs = upload_jobs(errors={DEMO_KEY: CiError(403, "AccessDenied", "no ci:CreateMediaJobs")})
     summary = run(load_event("cos_put"), jobs=jobs)

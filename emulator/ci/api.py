@@ -1,9 +1,11 @@
 """The emulator's Cloud Infinite job API: POST /jobs, GET /jobs/<ids>, GET /jobs?tag=MediaInfo.
 
-Request bodies are parsed through shared.tencent.xml_answers; replies have the shapes of
-cos-ci-api.md 2.2-2.4 (JobsDetail, NonExistJobIds, NextToken). Only MediaInfo jobs exist. Callback
-URLs must be loopback (the emulator never sends traffic elsewhere). Signatures are checked by the
-server before anything here runs; errors are raised as ``ServiceError`` and rendered by the server.
+Replies have the shapes of cos-ci-api.md 2.2-2.4 (JobsDetail, NonExistJobIds, NextToken); queue
+paths (GET /queue, PUT /queue/<id>) go to ``emulator.ci.queue_api``. A submit is checked in this
+order: Content-Type and body (``request_body``), the input object (``submit_rules``), then the
+media queue (403 QueuePaused / QueueSaturated). Only MediaInfo jobs exist. Callback URLs must be
+loopback (the emulator never sends traffic elsewhere). Signatures are checked by the server
+before anything here runs; errors are raised as ``ServiceError`` and rendered by the server.
 """
 
 from __future__ import annotations
@@ -15,60 +17,29 @@ from typing import Any
 
 from emulator.ci.callbacks import is_loopback_url
 from emulator.ci.jobs import CI_TIME_FORMAT, JobRecord, JobStore, job_detail_nodes
+from emulator.ci.queue import DEFAULT_QUEUE_ID, MediaQueue
+from emulator.ci.queue_api import QueueApi
+from emulator.ci.request_body import (
+    MAX_REQUEST_BODY,
+    check_xml_content_type,
+    invalid,
+    leaf,
+    parse_request,
+    section,
+)
+from emulator.ci.submit_rules import REFUSE_MISSING, check_input_object
 from emulator.wire import ApiRequest, Reply, ServiceError
 from emulator.xmlreply import XML_CONTENT_TYPE, XmlNode, to_xml
-from shared.errors import MalformedBodyError
-from shared.tencent.xml_parser import element_to_tree, parse_xml
 
-MAX_REQUEST_BODY = 64 * 1024
 MAX_USER_DATA = 1024
 JOB_LEVELS = frozenset({"0", "1", "2"})
 JOB_STATES = frozenset({"Submitted", "Running", "Success", "Failed", "Pause", "Cancel"})
-DEFAULT_QUEUE_ID = "p" + "0" * 24 + "10ca1e00"  # the emulator's one (default) media queue
 DEFAULT_PAGE_SIZE = 10
 MAX_PAGE_SIZE = 100
 
 
-def _invalid(message: str) -> ServiceError:
-    return ServiceError(400, "InvalidArgument", message)
-
-
 def _jobs_reply(nodes: list[XmlNode]) -> Reply:
     return Reply(200, [("Content-Type", XML_CONTENT_TYPE)], to_xml("Response", nodes))
-
-
-def _leaf(tree: dict[str, Any], name: str) -> str | None:
-    value = tree.get(name)
-    if value is None:
-        return None
-    if not isinstance(value, str):
-        raise _invalid(f"{name} must be a single text value")
-    return value.strip()
-
-
-def _parse_request(body: bytes) -> dict[str, Any]:
-    if not body.strip():
-        raise ServiceError(400, "MissingContent", "The request body is empty")
-    try:
-        root = parse_xml(body)
-    except MalformedBodyError as exc:
-        raise ServiceError(
-            400, "InvalidContent", f"The request body is not valid XML: {exc}"
-        ) from exc
-    if root.tag.rsplit("}", 1)[-1] != "Request":
-        raise ServiceError(400, "InvalidContent", "The root element must be <Request>")
-    return element_to_tree(root)
-
-
-def _section(tree: dict[str, Any], name: str) -> dict[str, Any]:
-    value = tree.get(name)
-    if value is None:
-        raise _invalid(f"{name} is required")
-    if isinstance(value, str) and not value.strip():
-        return {}
-    if not isinstance(value, dict):
-        raise _invalid(f"{name} must be one element with children")
-    return value
 
 
 def _user_data(operation: dict[str, Any]) -> str | None:
@@ -76,23 +47,23 @@ def _user_data(operation: dict[str, Any]) -> str | None:
     if value is None:
         return None
     if not isinstance(value, str):
-        raise _invalid("UserData must be text")
+        raise invalid("UserData must be text")
     if len(value) > MAX_USER_DATA or any(not " " <= c <= "~" for c in value):
-        raise _invalid(f"UserData must be at most {MAX_USER_DATA} printable ASCII characters")
+        raise invalid(f"UserData must be at most {MAX_USER_DATA} printable ASCII characters")
     return value
 
 
 def _callback(tree: dict[str, Any]) -> tuple[str | None, str]:
-    url = _leaf(tree, "CallBack") or None
-    fmt = _leaf(tree, "CallBackFormat") or "XML"
+    url = leaf(tree, "CallBack") or None
+    fmt = leaf(tree, "CallBackFormat") or "XML"
     if fmt not in ("XML", "JSON"):
-        raise _invalid("CallBackFormat must be XML or JSON")
-    if (_leaf(tree, "CallBackType") or "Url") != "Url":
-        raise _invalid("only CallBackType Url is emulated")
+        raise invalid("CallBackFormat must be XML or JSON")
+    if (leaf(tree, "CallBackType") or "Url") != "Url":
+        raise invalid("only CallBackType Url is emulated")
     if url == "no":
         return None, fmt  # "no" suppresses the queue callback; the queue has none here
     if url is not None and not is_loopback_url(url):
-        raise _invalid("the emulator only calls back http://127.0.0.1, localhost or [::1]")
+        raise invalid("the emulator only calls back http://127.0.0.1, localhost or [::1]")
     return url, fmt
 
 
@@ -102,14 +73,14 @@ def _creation_time(value: str | None, name: str) -> float | None:
     try:  # a raw '+' in a query string arrives as a space
         return datetime.strptime(value.replace(" ", "+"), CI_TIME_FORMAT).timestamp()
     except ValueError as exc:
-        raise _invalid(f"{name} must look like 2001-01-01T00:00:00+0800") from exc
+        raise invalid(f"{name} must look like 2001-01-01T00:00:00+0800") from exc
 
 
 def _page_size(value: str | None) -> int:
     if value is None or value == "":
         return DEFAULT_PAGE_SIZE
     if not value.isdigit() or not 1 <= int(value) <= MAX_PAGE_SIZE:
-        raise _invalid(f"size must be an integer from 1 to {MAX_PAGE_SIZE}")
+        raise invalid(f"size must be an integer from 1 to {MAX_PAGE_SIZE}")
     return int(value)
 
 
@@ -119,14 +90,24 @@ def _states(value: str | None) -> frozenset[str] | None:
         return None
     unknown = [s for s in names if s not in JOB_STATES]
     if unknown:
-        raise _invalid(f"unknown states: {', '.join(unknown)}")
+        raise invalid(f"unknown states: {', '.join(unknown)}")
     return frozenset(names)
 
 
 class CiApi:
-    def __init__(self, jobs: JobStore, enqueue: Callable[[str], None]) -> None:
+    def __init__(
+        self,
+        jobs: JobStore,
+        queue: MediaQueue,
+        *,
+        object_exists: Callable[[str, str], bool],
+        missing_object: str = REFUSE_MISSING,
+    ) -> None:
         self._jobs = jobs
-        self._enqueue = enqueue
+        self._queue = queue
+        self._queue_api = QueueApi(queue)
+        self._object_exists = object_exists
+        self._missing_object = missing_object
 
     def handle(self, request: ApiRequest) -> Reply:
         """Answer one request on ``<bucket>.ci.<region>.myqcloud.com`` (or /jobs on COS)."""
@@ -137,34 +118,46 @@ class CiApi:
                 return self._list(request)
         elif request.path.startswith("/jobs/") and request.method == "GET":
             return self._describe(request, request.path[len("/jobs/") :])
+        elif request.path == "/queue" or request.path.startswith("/queue/"):
+            return self._queue_api.handle(request)
         raise ServiceError(404, "InvalidUrl", f"{request.method} {request.path} is not a CI API")
 
     def _create(self, request: ApiRequest) -> Reply:
-        tree = _parse_request(request.body.read_all(MAX_REQUEST_BODY))
-        if _leaf(tree, "Tag") != "MediaInfo":
-            raise _invalid("Tag must be MediaInfo")
-        object_key = _leaf(_section(tree, "Input"), "Object")
+        check_xml_content_type(request.headers)
+        tree = parse_request(request.body.read_all(MAX_REQUEST_BODY))
+        if leaf(tree, "Tag") != "MediaInfo":
+            raise invalid("Tag must be MediaInfo")
+        object_key = leaf(section(tree, "Input"), "Object")
         if not object_key:
-            raise _invalid("Input.Object is required")
-        operation = _section(tree, "Operation")
-        job_level = _leaf(operation, "JobLevel") or "0"
+            raise invalid("Input.Object is required")
+        operation = section(tree, "Operation")
+        job_level = leaf(operation, "JobLevel") or "0"
         if job_level not in JOB_LEVELS:
-            raise _invalid("JobLevel must be 0, 1 or 2")
-        queue_id = _leaf(tree, "QueueId") or DEFAULT_QUEUE_ID
+            raise invalid("JobLevel must be 0, 1 or 2")
+        queue_id = leaf(tree, "QueueId") or DEFAULT_QUEUE_ID
         if queue_id != DEFAULT_QUEUE_ID:
-            raise _invalid(f"QueueId {queue_id} does not exist")
+            raise invalid(f"QueueId {queue_id} does not exist")
         url, fmt = _callback(tree)
-        job = self._jobs.create(
-            bucket=request.bucket,
-            region=request.region,
-            object_key=object_key,
-            queue_id=queue_id,
-            job_level=job_level,
-            user_data=_user_data(operation),
-            callback_url=url,
-            callback_format=fmt,
+        user_data = _user_data(operation)
+        check_input_object(
+            object_key,
+            exists=lambda: self._object_exists(request.bucket, object_key),
+            missing_object=self._missing_object,
         )
-        self._enqueue(job.job_id)
+
+        def create() -> JobRecord:
+            return self._jobs.create(
+                bucket=request.bucket,
+                region=request.region,
+                object_key=object_key,
+                queue_id=queue_id,
+                job_level=job_level,
+                user_data=user_data,
+                callback_url=url,
+                callback_format=fmt,
+            )
+
+        job = self._queue.admit(int(job_level), create, lambda created: created.job_id)
         return _jobs_reply([("JobsDetail", job_detail_nodes(job))])
 
     def _describe(self, request: ApiRequest, ids: str) -> Reply:
@@ -180,10 +173,10 @@ class CiApi:
 
     def _list(self, request: ApiRequest) -> Reply:
         if request.param("tag") != "MediaInfo":
-            raise _invalid("tag is required and must be MediaInfo")
+            raise invalid("tag is required and must be MediaInfo")
         order = request.param("orderByTime") or "Desc"
         if order not in ("Desc", "Asc"):
-            raise _invalid("orderByTime must be Desc or Asc")
+            raise invalid("orderByTime must be Desc or Asc")
         size = _page_size(request.param("size"))
         wanted = _JobFilter.from_request(request)
         jobs = [job for job in self._jobs.all() if wanted.matches(job)]
@@ -192,7 +185,7 @@ class CiApi:
         token = request.param("nextToken") or ""
         if token:
             if not token.isdigit():
-                raise _invalid("nextToken is not valid")
+                raise invalid("nextToken is not valid")
             after = int(token)
             jobs = [j for j in jobs if (j.seq < after if order == "Desc" else j.seq > after)]
         page, more = jobs[:size], len(jobs) > size

@@ -1,5 +1,7 @@
 """CI job-finished callbacks: POST the TaskFinish notice (XML or JSON) to the job's CallBack URL.
 
+The body has one of the documented shapes (``emulator.ci.callback_shapes``).
+
 One attempt per callback and no retry, as CI documents none. Only loopback URLs are accepted
 (``is_loopback_url``): the emulator never sends traffic off this machine. ``Faults`` decides
 whether a callback is dropped, duplicated or held back and delivered in reverse order. Held
@@ -17,8 +19,9 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from emulator.ci.callback_shapes import CALLBACK_SHAPES, STANDARD, CallbackShape, callback_body
 from emulator.faults import DROP, DUPLICATE, Faults
-from emulator.xmlreply import XmlNode, to_json, to_xml
+from emulator.xmlreply import XmlNode
 
 LOG = logging.getLogger(__name__)
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
@@ -42,12 +45,11 @@ class Callback:
     url: str
     callback_format: str  # "JSON" or "XML"
     detail: tuple[XmlNode, ...]  # children of <JobsDetail>
+    shape: CallbackShape = CALLBACK_SHAPES[STANDARD]
+    cos_headers: tuple[tuple[str, str], ...] = ()  # the object's, for the workflow shape
 
     def body(self) -> tuple[bytes, str]:
-        nodes: list[XmlNode] = [("EventName", "TaskFinish"), ("JobsDetail", list(self.detail))]
-        if self.callback_format == "JSON":
-            return to_json(nodes), "application/json"
-        return to_xml("Response", nodes), "application/xml"
+        return callback_body(self.shape, self.callback_format, self.detail, self.cos_headers)
 
 
 def post_callback(callback: Callback, timeout_s: float) -> int:

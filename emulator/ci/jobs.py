@@ -1,32 +1,57 @@
-"""CI MediaInfo jobs of the emulator: the job store, the JobsDetail shape, and the worker threads.
+"""CI MediaInfo jobs of the emulator: the job store, CI's job ids, and the JobsDetail shape.
 
-A job goes Submitted -> Running -> Success | Failed; each step waits ``step_delay_s``. The
-MediaInfo comes from ffprobe on the stored object at run time (a missing object fails the job
-with ResourceNotFound, as CI validates input asynchronously). When a job ends, the finished
-snapshot is handed to ``on_finished`` (the callback dispatcher). Nothing here speaks HTTP.
+A job goes Submitted (Pause while its queue is paused) -> Running -> Success | Failed; the
+queue (``emulator.ci.queue``) decides when, the runner (``emulator.ci.runner``) does the work.
+Job ids are CI's: ``j`` + a UUID version 1 whose time is the job's CreationTime and whose node is
+random with the multicast bit set, as in every CI sample (research ci-facts.md section 5).
+Snapshots are immutable. Nothing here speaks HTTP or runs ffprobe.
 """
 
 from __future__ import annotations
 
 import itertools
-import logging
-import queue
+import secrets
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
 
-from emulator.ci.probe import MediaProbeError, probe_media_info
 from emulator.xmlreply import XmlNode
 
-LOG = logging.getLogger(__name__)
 CI_TIMEZONE = timezone(timedelta(hours=8))  # CI prints times in +0800
 CI_TIME_FORMAT = "%Y-%m-%dT%H:%M:%S%z"
 FINISHED = frozenset({"Success", "Failed", "Cancel"})
-WORKERS = 4
+JOB_ID_PREFIX = "j"
+_UUID_EPOCH_TICKS = 0x01B21DD213814000  # 100 ns ticks from 1582-10-15 to 1970-01-01
+_MULTICAST_BIT = 1 << 40  # a random node id, not a MAC address (RFC 4122 section 4.5)
+
+
+def new_job_id(epoch: float, prefix: str = JOB_ID_PREFIX) -> str:
+    """``j`` + the hex of a UUIDv1 stamped with ``epoch`` (microsecond precision)."""
+    ticks = int(epoch * 1_000_000) * 10 + _UUID_EPOCH_TICKS
+    clock_seq = secrets.randbits(14)
+    fields = (
+        ticks & 0xFFFFFFFF,
+        (ticks >> 32) & 0xFFFF,
+        (ticks >> 48) & 0x0FFF,
+        clock_seq >> 8,
+        clock_seq & 0xFF,
+        secrets.randbits(48) | _MULTICAST_BIT,
+    )
+    return prefix + uuid.UUID(fields=fields, version=1).hex
+
+
+def job_id_time(job_id: str) -> float | None:
+    """The Unix time inside a UUIDv1 job id, or None when ``job_id`` is not one."""
+    try:
+        parsed = uuid.UUID(hex=job_id[1:])
+    except ValueError:
+        return None
+    if parsed.version != 1:
+        return None
+    return (parsed.time - _UUID_EPOCH_TICKS) / 10_000_000
 
 
 def ci_time(epoch: float | None) -> str:
@@ -102,8 +127,12 @@ class JobStore:
         callback_format: str,
     ) -> JobRecord:
         with self._lock:
+            created = self._clock()
+            job_id = new_job_id(created)
+            while job_id in self._jobs:  # 61 random bits; a frozen test clock must not collide
+                job_id = new_job_id(created)
             job = JobRecord(
-                job_id="j" + uuid.uuid1().hex,  # CI: a letter + a UUID version 1
+                job_id=job_id,
                 seq=next(self._seq),
                 bucket=bucket,
                 region=region,
@@ -113,7 +142,7 @@ class JobStore:
                 user_data=user_data,
                 callback_url=callback_url,
                 callback_format=callback_format,
-                creation_time=self._clock(),
+                creation_time=created,
             )
             self._jobs[job.job_id] = job
             return job
@@ -126,6 +155,14 @@ class JobStore:
         """Every job, oldest first."""
         with self._lock:
             return sorted(self._jobs.values(), key=lambda job: job.seq)
+
+    def set_waiting_state(self, job_ids: Iterable[str], state: str) -> None:
+        """Pause or Submitted for jobs still waiting in a queue that was paused or resumed."""
+        with self._lock:
+            for job_id in job_ids:
+                job = self._jobs.get(job_id)
+                if job is not None and job.state in ("Submitted", "Pause"):
+                    self._jobs[job_id] = replace(job, state=state)
 
     def start(self, job_id: str) -> JobRecord:
         with self._lock:
@@ -152,90 +189,3 @@ class JobStore:
             )
             self._jobs[job_id] = job
             return job
-
-
-class JobRunner:
-    """Worker threads that run queued jobs; ``active`` counts jobs not yet handed over."""
-
-    def __init__(
-        self,
-        jobs: JobStore,
-        *,
-        resolve_object: Callable[[str, str], Path | None],
-        ffprobe: str,
-        on_finished: Callable[[JobRecord], None],
-        step_delay_s: float = 0.05,
-        probe_timeout_s: float = 30.0,
-    ) -> None:
-        self._jobs = jobs
-        self._resolve_object = resolve_object
-        self._ffprobe = ffprobe
-        self._on_finished = on_finished
-        self._step_delay_s = step_delay_s
-        self._probe_timeout_s = probe_timeout_s
-        self._queue: queue.Queue[str | None] = queue.Queue()
-        self._stopping = threading.Event()
-        self._active = 0
-        self._active_lock = threading.Lock()
-        self._threads: list[threading.Thread] = []
-
-    @property
-    def active(self) -> int:
-        with self._active_lock:
-            return self._active
-
-    def start(self) -> None:
-        for number in range(WORKERS):
-            thread = threading.Thread(target=self._work, name=f"ci-job-{number}", daemon=True)
-            thread.start()
-            self._threads.append(thread)
-
-    def stop(self) -> None:
-        self._stopping.set()
-        for _ in self._threads:
-            self._queue.put(None)
-        for thread in self._threads:
-            thread.join(timeout=5)
-
-    def enqueue(self, job_id: str) -> None:
-        with self._active_lock:
-            self._active += 1
-        self._queue.put(job_id)
-
-    def _work(self) -> None:
-        while True:
-            job_id = self._queue.get()
-            if job_id is None:
-                return
-            try:
-                self._run(job_id)
-            except Exception:  # a broken job must not kill the worker
-                LOG.exception("job %s crashed", job_id)
-            finally:
-                with self._active_lock:
-                    self._active -= 1
-
-    def _run(self, job_id: str) -> None:
-        if self._stopping.wait(self._step_delay_s):
-            return
-        job = self._jobs.start(job_id)
-        if self._stopping.wait(self._step_delay_s):
-            return
-        media = self._resolve_object(job.bucket, job.object_key)
-        if media is None:
-            finished = self._jobs.finish(
-                job_id,
-                media_info=None,
-                code="ResourceNotFound",
-                message=f"The input object {job.object_key} does not exist",
-            )
-        else:
-            try:
-                nodes = probe_media_info(self._ffprobe, media, self._probe_timeout_s)
-                finished = self._jobs.finish(job_id, media_info=nodes)
-            except MediaProbeError as exc:
-                finished = self._jobs.finish(
-                    job_id, media_info=None, code=exc.code, message=exc.message
-                )
-        LOG.info("job %s %s (%s)", job_id, finished.state, finished.code)
-        self._on_finished(finished)

@@ -3,15 +3,21 @@
 CI's MediaInfo is ffprobe output renamed (cos-ci-api.md section 4): seconds and frame rates as
 6-decimal strings ("31.533000"), bitrates in kbps ("128.012000"), counts and sizes as integers,
 fields of each node in alphabetical order as in the CI samples, an empty ``<Subtitle/>`` when
-there is none. ffprobe runs without a shell and with a timeout. This module does not decide job
-states; it raises ``MediaProbeError`` (a CI error code + message) for unreadable input.
+there is none. ffprobe runs without a shell and with a timeout, on a link to the stored bytes
+that has no file name extension: the store names files ``<hash>.bin`` and ffprobe would pick its
+``bin`` (binary text) demuxer from that suffix and call a text file a 1280x10000 video, so the
+demuxer is chosen from the content alone (the object's own extension is not trusted either: a
+``.txt`` would get ffprobe's ``tty`` "video"). This module does not decide job states; it raises
+``MediaProbeError`` (a CI error code + message) for unreadable input.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
+import tempfile
 from collections.abc import Callable, Mapping
 from fractions import Fraction
 from pathlib import Path
@@ -52,16 +58,20 @@ def find_ffprobe(which: Callable[[str], str | None] = shutil.which) -> str:
 
 def run_ffprobe(ffprobe: str, media: Path, timeout_s: float = DEFAULT_TIMEOUT_S) -> dict[str, Any]:
     """ffprobe's JSON for ``media``; MediaProbeError when ffprobe refuses the file."""
-    try:
-        done = subprocess.run(
-            [ffprobe, *FFPROBE_ARGS, str(media)],
-            capture_output=True,
-            timeout=timeout_s,
-            check=False,
-            shell=False,
-        )
-    except subprocess.TimeoutExpired as exc:
-        raise MediaProbeError("InternalError", f"ffprobe took longer than {timeout_s} s") from exc
+    with tempfile.TemporaryDirectory(prefix="ci-probe-") as scratch:
+        unnamed = os.path.join(scratch, "object")  # no extension: content decides the demuxer
+        os.symlink(os.path.abspath(media), unnamed)
+        try:
+            done = subprocess.run(
+                [ffprobe, *FFPROBE_ARGS, unnamed],
+                capture_output=True,
+                timeout=timeout_s,
+                check=False,
+                shell=False,
+            )
+        except subprocess.TimeoutExpired as exc:
+            message = f"ffprobe took longer than {timeout_s} s"
+            raise MediaProbeError("InternalError", message) from exc
     if done.returncode != 0:
         raise MediaProbeError(NOT_MEDIA_CODE, "The input file is not a supported media file")
     try:
@@ -98,8 +108,15 @@ def _text(value: Any) -> str | None:
 
 
 def _rotation(stream: Mapping[str, Any]) -> str:
-    """Clockwise degrees as CI prints them: the old ``rotate`` tag, else the display matrix
-    (ffprobe reports that counter-clockwise, so a phone's portrait clip shows -90 -> "90")."""
+    """The clockwise rotation a player applies to show the picture upright, 0..359.
+
+    CI's sign is unknown (every CI sample says 0.000000: research ci-facts.md section 7), so this
+    is the convention users expect and ffprobe's old ``rotate`` tag used: a portrait phone clip
+    (display matrix [0 1 -1 0], which ffprobe >= 5 prints as side data ``rotation: -90``) is 90.
+    ffprobe's side-data angle is counter-clockwise, hence the minus. ffmpeg's own autorotate turns
+    the picture by the same amount. (Caution: ffmpeg 5.x writes ``-metadata:s:v rotate=90`` as a
+    counter-clockwise 90 matrix, which plays, and is reported here, as 270.)
+    """
     rotate = _float(stream.get("tags", {}).get("rotate"))
     if rotate is None:
         for side in stream.get("side_data_list", ()):
@@ -111,19 +128,10 @@ def _rotation(stream: Mapping[str, Any]) -> str:
 
 
 def _codec_time_base(stream: Mapping[str, Any]) -> str | None:
-    """ffprobe >= 5 dropped codec_time_base; rebuild it as older ffprobe (CI's) printed it."""
-    if stream.get("codec_time_base") not in (None, "0/1"):
-        return str(stream["codec_time_base"])
-    if stream.get("codec_type") == "audio":
-        return _text(stream.get("sample_rate")) and f"1/{stream['sample_rate']}"
-    try:
-        rate = Fraction(str(stream.get("r_frame_rate")))
-    except (ValueError, ZeroDivisionError):
-        return None
-    if rate <= 0:
-        return None
-    tick = 1 / (rate * 2) if stream.get("codec_name") in ("h264", "hevc") else 1 / rate
-    return f"{tick.numerator}/{tick.denominator}"
+    """CodecTimeBase equals the stream's time base in CI's MediaInfo samples (1/12800 with
+    Timebase 1/12800, 1/44100 with 1/44100: research ci-facts.md section 7); ffprobe >= 5 no
+    longer prints a codec time base; older ffprobe's 1/(2 fps) is in no MediaInfo sample."""
+    return _text(stream.get("time_base"))
 
 
 def _common(stream: Mapping[str, Any], fallback_duration: Any) -> dict[str, str | None]:

@@ -18,12 +18,7 @@ from email.utils import formatdate
 
 from emulator.cos.listing import list_bucket
 from emulator.cos.store import DigestMismatchError, ObjectStore, StoredObject
-from emulator.cos.tagging import (
-    parse_tagging_body,
-    parse_tagging_header,
-    tagging_nodes,
-    validate_tags,
-)
+from emulator.cos.tagging import TagRules, parse_tagging_body, parse_tagging_header, tagging_nodes
 from emulator.wire import ApiRequest, Reply, ServiceError
 from emulator.xmlreply import XML_CONTENT_TYPE, XmlNode, to_xml
 
@@ -91,10 +86,14 @@ def _content_md5(request: ApiRequest) -> bytes | None:
 
 class CosApi:
     def __init__(
-        self, store: ObjectStore, on_object_created: Callable[[ObjectCreated], None] | None = None
+        self,
+        store: ObjectStore,
+        on_object_created: Callable[[ObjectCreated], None] | None = None,
+        tag_rules: TagRules | None = None,
     ) -> None:
         self._store = store
         self._on_object_created = on_object_created
+        self._tag_rules = tag_rules or TagRules()
 
     def handle(self, request: ApiRequest) -> Reply:
         """Answer one request on ``<bucket>.cos.<region>.myqcloud.com``."""
@@ -120,7 +119,7 @@ class CosApi:
         tags: tuple[tuple[str, str], ...] = ()
         if "x-cos-tagging" in request.headers:
             tags = parse_tagging_header(request.headers["x-cos-tagging"])
-            validate_tags(tags)
+            self._tag_rules.validate(tags)
         meta = {k: v for k, v in request.headers.items() if k.startswith(META_PREFIX)}
         try:
             stored = self._store.put_object(
@@ -192,7 +191,7 @@ class CosApi:
             return Reply(204)
         if request.method == "PUT":
             tags = parse_tagging_body(request.body.read_all(MAX_TAGGING_BODY))
-            validate_tags(tags)
+            self._tag_rules.validate(tags)
             if self._store.put_tags(request.bucket, request.key, tags) is None:
                 raise _no_such_key()
             return Reply(200)

@@ -105,7 +105,11 @@ class ObjectStore:
         last = ""
         for key in keys:
             rolled = _rolled_up(key, prefix, delimiter)
-            if rolled is not None and prefixes and prefixes[-1] == rolled:
+            # Every entry of a page sorts after the marker, common prefixes too: a page that
+            # ended on "dir/" (NextMarker) must not list "dir/" again (S3/COS GET Bucket).
+            if rolled is not None and (
+                (prefixes and prefixes[-1] == rolled) or _utf8_order(rolled) <= marker_order
+            ):
                 continue
             if len(listed) + len(prefixes) >= max_keys:
                 return ListingPage(tuple(listed), tuple(prefixes), True, last or None)

@@ -80,20 +80,28 @@ def _is_empty(node: Any) -> bool:
     return node is None or (isinstance(node, str) and not node.strip())
 
 
-def notice_from_tree(tree: Mapping[str, Any]) -> CallbackNotice:
-    """The callback document without its wrapper -> CallbackNotice (EventName is required).
+TASK_FINISH = "TaskFinish"
+MEDIA_INFO_TAG = "MediaInfo"
 
-    JobsDetail may be one object, a list, or absent (workflow events carry none).
+
+def notice_from_tree(tree: Mapping[str, Any]) -> CallbackNotice:
+    """The callback document without its wrapper -> CallbackNotice.
+
+    JobsDetail may be one object, a list, or absent (workflow events carry none). EventName may
+    be absent when JobsDetail holds a MediaInfo job: the MediaInfo callback doc fixes it at
+    TaskFinish, but CI's generic task-callback doc ("callback content", media processing API) and
+    the console's callback doc show ``<Response><JobsDetail>...`` without it (cos-ci-api.md 9.11),
+    so such a body is a finished-job notice. Without both, it is not a callback we know.
     """
-    event_name = tree.get("EventName")
-    if not isinstance(event_name, str) or not event_name.strip():
-        raise MalformedBodyError("callback has no EventName")
     details = tree.get("JobsDetail")
     items: list[Any] = details if isinstance(details, list) else [details]
-    return CallbackNotice(
-        event_name=event_name.strip(),
-        jobs=tuple(job_from_tree(item) for item in items if not _is_empty(item)),
-    )
+    jobs = tuple(job_from_tree(item) for item in items if not _is_empty(item))
+    event_name = tree.get("EventName")
+    if event_name is None and any(job.tag == MEDIA_INFO_TAG for job in jobs):
+        event_name = TASK_FINISH
+    if not isinstance(event_name, str) or not event_name.strip():
+        raise MalformedBodyError("callback has no EventName")
+    return CallbackNotice(event_name=event_name.strip(), jobs=jobs)
 
 
 def parse_callback_body(body: bytes | str) -> CallbackNotice:

@@ -1,8 +1,11 @@
 """MediaInfo -> tag values with deterministic formatting, sanitised to COS's tag rules.
 
-COS accepts tag keys of 1..127 and values of 1..255 characters drawn from letters (any script),
-digits, space and ``+ - = . _ : / @``. Every value we write passes ``sanitise_value`` first, so a
-hostile FormatName or codec name cannot smuggle other characters into a PUT. This module is pure:
+COS's docs disagree on the tag charset: the tagging overview allows letters of any script,
+digits, space and ``+ - = . _ : / @``; the PUT Object tagging API page allows "English letters",
+digits, space and ``+ - = . _ : /`` (no ``@``), keys < 128 and values < 256 bytes. Every key and
+value we write obeys the narrower reading (ASCII only, no ``@``, 127/255 characters and bytes),
+which both readings accept; ``sanitise_value`` enforces it, so a hostile FormatName or codec
+name cannot smuggle other characters into a PUT. This module is pure:
 no I/O, no logging, no clock, and it never looks at tags the object already has (see tag_merge).
 """
 
@@ -40,10 +43,8 @@ KNOWN_TAG_FIELDS = frozenset(RESULT_FIELDS + MEDIA_FIELDS)
 DEFAULT_TAG_FIELDS = RESULT_FIELDS + MEDIA_FIELDS[:5]
 REPLACEMENT_CHAR = "_"
 
-_ASCII_ALLOWED = frozenset(
-    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 +-=._:/@"
-)
-_LETTER_CATEGORIES = frozenset({"Lu", "Ll", "Lt", "Lm", "Lo"})
+# The PUT Object tagging API page's set (cos-ci-api.md 6.2, 9.13): the narrower reading.
+_ALLOWED = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 +-=._:/")
 _SPACES = re.compile(" +")
 # Codecs that, as a one-frame "video" stream next to audio, are cover art rather than video.
 _IMAGE_CODECS = frozenset({"mjpeg", "png", "bmp", "gif", "webp", "tiff", "jpeg2000"})
@@ -55,7 +56,7 @@ _MAX_COUNT = 10**15
 
 
 def _sanitised_char(char: str) -> str:
-    if char in _ASCII_ALLOWED or unicodedata.category(char) in _LETTER_CATEGORIES:
+    if char in _ALLOWED:
         return char
     if char.isspace():
         return " "
@@ -67,7 +68,8 @@ def _sanitised_char(char: str) -> str:
 
 
 def _truncate(text: str, limit: int) -> str:
-    """At most ``limit`` characters and ``limit`` UTF-8 bytes (the docs disagree; obey both)."""
+    """At most ``limit`` characters and ``limit`` UTF-8 bytes (the docs disagree; obey both;
+    with the ASCII-only charset they are the same, kept for a wider charset)."""
     text = text[:limit]
     while len(text.encode("utf-8")) > limit:
         text = text[:-1]
@@ -146,7 +148,13 @@ def _dimension(pixels: int | None) -> str | None:
 
 
 def format_rotation(degrees: float | None) -> str | None:
-    """Whole degrees in 0..359: -90 -> '270', 90.000000 -> '90'."""
+    """Whole degrees in 0..359: -90 -> '270', 90.000000 -> '90'.
+
+    The tag is the clockwise rotation a player applies to show the picture upright (a portrait
+    phone clip: 90), and CI's ``Rotation`` is taken to mean the same, unchanged in sign. That is
+    an assumption: every CI sample shows 0.000000, no doc gives the direction (research
+    ci-facts.md section 7). The emulator reports this convention (emulator/ci/probe.py).
+    """
     if degrees is None or not math.isfinite(degrees) or abs(degrees) > _MAX_COUNT:
         return None
     return str(math.floor(degrees + 0.5) % 360)

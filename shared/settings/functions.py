@@ -104,7 +104,8 @@ _EXTENSION_RE = re.compile(r"[a-z0-9]{1,16}")
 _BUCKET_RE = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,48}[a-z0-9])?-[0-9]{5,20}")
 _REGION_RE = re.compile(r"[a-z]{2,4}-[a-z]+(?:-[0-9]+)?")
 # COS tag key charset (ASCII subset; a prefix with ':' '/' '.' is the usual namespace form).
-_TAG_PREFIX_RE = re.compile(r"[A-Za-z0-9+\-=._:/@]+")
+# The narrower tag charset (no '@'): shared.media.tag_format writes only what both docs allow.
+_TAG_PREFIX_RE = re.compile(r"[A-Za-z0-9+\-=._:/]+")
 _RESERVED_TAG_PREFIXES = ("qcs:", "project")
 # CI queue ids are "p" + 32 hex digits in every sample; any plain id is accepted.
 _QUEUE_ID_RE = re.compile(r"[A-Za-z0-9_-]{1,64}")
@@ -188,7 +189,7 @@ def tag_prefix_setting(environ: Mapping[str, str]) -> str:
     if len(prefix) > MAX_TAG_PREFIX_LENGTH or not _TAG_PREFIX_RE.fullmatch(prefix):
         raise ConfigError(
             TAG_PREFIX,
-            f"must be 1-{MAX_TAG_PREFIX_LENGTH} characters of A-Z a-z 0-9 + - = . _ : / @",
+            f"must be 1-{MAX_TAG_PREFIX_LENGTH} characters of A-Z a-z 0-9 + - = . _ : /",
         )
     if prefix.lower().startswith(_RESERVED_TAG_PREFIXES):
         raise ConfigError(TAG_PREFIX, "must not start with a reserved prefix (qcs:, project)")

@@ -52,12 +52,18 @@ def sign_path(key: str) -> str:
 
 
 def wire_path(key: str) -> str:
-    """Request-line path: one leading '/' dropped, quote(safe '/-_.~'), './' -> '.%2F'."""
+    """Request-line path: one leading '/' dropped, quote(safe '/-_.~'), './' -> '.%2F', and a
+    leading '//' sent as '/%2F'.
+
+    The last step is where we differ from the SDK: requests rewrites a path starting with '//'
+    to a single '/' ("Don't confuse urllib3", ``HTTPAdapter.request_url``) after the SDK signed
+    '//', so the SDK's own request for a key like ``//a.txt`` is refused (SignatureDoesNotMatch).
+    COS decodes '%2F' (the SDK relies on it for './'), so the signed path still matches."""
     bare = key[1:] if key.startswith("/") else key
     if bare.rsplit("/", 1)[-1] in _DOT_SEGMENT_TAIL:
         raise EventError(f"object key {key!r} ends in a dot segment the HTTP stack would rewrite")
-    encoded = quote(bare.encode("utf-8"), safe=WIRE_SAFE_CHARS)
-    return "/" + encoded.replace("./", ".%2F")
+    encoded = "/" + quote(bare.encode("utf-8"), safe=WIRE_SAFE_CHARS).replace("./", ".%2F")
+    return "/%2F" + encoded[2:] if encoded.startswith("//") else encoded
 
 
 def encode_query(params: Mapping[str, str]) -> str:

@@ -72,6 +72,8 @@ def _outcome_of_error(exc: MediaTaggerError) -> RecordOutcome:
     """Permanent failures are never retried; everything else goes back to SCF's retry."""
     if isinstance(exc, CosNotFoundError):
         return Skipped("object-gone")  # deleted between the upload and now
+    if isinstance(exc, CiError) and exc.code == "ResourceNotFound":
+        return Skipped("object-gone")  # CI's submit-time answer for a missing input object
     if isinstance(exc, RemoteError):
         permanent = exc.permanent and exc.code not in QUEUE_SIGNALS
         return Failed(exc.code, permanent, f"{exc.service} {exc.status}: {exc.message}")
