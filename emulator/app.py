@@ -18,7 +18,7 @@ import shutil
 import tempfile
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Callable, Union
@@ -70,7 +70,11 @@ def as_handler(spec: HandlerSpec) -> Handler:
 
 
 class Emulator:
-    """COS + CI + both SCF triggers on loopback; a context manager."""
+    """COS + CI + both SCF triggers on loopback; a context manager.
+
+    ``buckets`` exist from the start; others only once created with PUT Bucket (COS answers 404
+    NoSuchBucket for a bucket that does not exist, and so does the emulator).
+    """
 
     def __init__(
         self,
@@ -93,6 +97,7 @@ class Emulator:
         latency_s: float = 0.0,
         function_time_limit_ms: int = 30_000,
         clock: Callable[[], float] = time.time,
+        buckets: Iterable[str] = (),
     ) -> None:
         self.credentials = credentials or EmulatorCredentials.default()
         self.callback_format = callback_format.upper()
@@ -121,6 +126,7 @@ class Emulator:
             faults=faults,
             clock=clock,
             latency_s=latency_s,
+            buckets=buckets,
         )
         self.faults = self.server.faults
         self.function_url = FunctionUrlServer(

@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import logging
+import re
 import signal
 import sys
 import threading
@@ -26,6 +27,7 @@ if TYPE_CHECKING:
 DEFAULT_DATA_DIR = ".emulator-data"
 DEMO_REGION = "ap-guangzhou"
 DEMO_BUCKET = "demo-1250000000"
+BUCKET_NAME = re.compile(r"^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?-[0-9]+$")
 
 
 def port_number(text: str) -> int:
@@ -58,6 +60,14 @@ def positive_seconds(text: str) -> float:
     return value
 
 
+def bucket_name(text: str) -> str:
+    if not BUCKET_NAME.match(text):
+        raise argparse.ArgumentTypeError(
+            f"not a COS bucket name (<name>-<appid>, lower case): {text!r}"
+        )
+    return text
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m emulator",
@@ -77,6 +87,15 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--callback-format", choices=("JSON", "XML"), default="JSON")
     serve.add_argument(
         "--retries", type=non_negative_int, default=2, help="SCF async retries (default 2)"
+    )
+    serve.add_argument(
+        "--bucket",
+        dest="buckets",
+        action="append",
+        type=bucket_name,
+        metavar="NAME-APPID",
+        help=f"a bucket that exists from the start; repeatable (default {DEMO_BUCKET}); "
+        "others are created with PUT Bucket",
     )
     demo = commands.add_parser("demo", help="upload a media file and print the tags it gets")
     demo.add_argument(
@@ -144,9 +163,11 @@ def run_serve(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from emulator.app import Emulator  # noqa: PLC0415 -- keeps --help free of server imports
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    buckets = args.buckets or [DEMO_BUCKET]
     try:
         emulator = Emulator(
             args.data_dir,
+            buckets=buckets,
             host=args.host,
             cos_ci_port=args.cos_port,
             function_url_port=args.function_url_port,
@@ -167,7 +188,7 @@ def run_serve(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
                     emulator.endpoint_url,
                     emulator.callback_url,
                     emulator.credentials,
-                    DEMO_BUCKET,
+                    buckets[0],
                     DEMO_REGION,
                 )
             )

@@ -2,8 +2,9 @@
 
 Parses the request line, headers and body framing (Content-Length or chunked), hands the request
 to the server's router, then writes the reply with a correct Content-Length (none for 204 / 304,
-the object's length for HEAD) and keeps the connection alive. Unread body bytes are drained so
-the next request on the connection starts at the right place. It logs no header values.
+the object's length for HEAD), streams a stored object's file (or the requested range of it) and
+keeps the connection alive. Unread body bytes are drained so the next request on the connection
+starts at the right place. It logs no header values.
 """
 
 from __future__ import annotations
@@ -23,18 +24,36 @@ if TYPE_CHECKING:
 
 LOG = logging.getLogger(__name__)
 NO_BODY_STATUSES = frozenset({204, 304})
+COPY_CHUNK = 256 * 1024
+
+
+def _cos_resource(request: ApiRequest) -> str:
+    """bucket, uploads (initiate / list uploads), part, upload (complete / abort / list parts),
+    tagging or object."""
+    if request.has_param("uploads"):
+        return "uploads"
+    if not request.key:
+        return "bucket"
+    if request.has_param("uploadId"):
+        return "part" if request.method == "PUT" else "upload"
+    if request.has_param("tagging"):
+        return "tagging"
+    return "object"
 
 
 def _operation(request: ApiRequest, kind: str) -> str:
     if kind == "cos":
-        if not request.key:
-            resource = "bucket"
-        elif request.has_param("tagging"):
-            resource = "tagging"
-        else:
-            resource = "object"
-        return f"cos:{request.method}:{resource}"
+        return f"cos:{request.method}:{_cos_resource(request)}"
     return f"{kind}:{request.method}"
+
+
+def _copy_exactly(source: BinaryIO, out: BinaryIO, length: int) -> None:
+    while length > 0:
+        chunk = source.read(min(COPY_CHUNK, length))
+        if not chunk:
+            raise OSError("the object file ended before its recorded length")
+        out.write(chunk)
+        length -= len(chunk)
 
 
 class EmulatorRequestHandler(BaseHTTPRequestHandler):
@@ -125,8 +144,12 @@ class EmulatorRequestHandler(BaseHTTPRequestHandler):
         self.end_headers()
         if self.command == "HEAD" or reply.status in NO_BODY_STATUSES:
             return
-        if reply.body_file is not None:
-            with reply.body_file.open("rb") as source:
-                shutil.copyfileobj(source, self.wfile)
-        else:
+        if reply.body_file is None:
             self.wfile.write(reply.body)
+            return
+        with reply.body_file.open("rb") as source:
+            source.seek(reply.body_offset)
+            if reply.content_length is None:
+                shutil.copyfileobj(source, self.wfile)
+            else:
+                _copy_exactly(source, cast(BinaryIO, self.wfile), reply.content_length)

@@ -1,9 +1,10 @@
 """The emulator's HTTP server: one loopback listener for COS, CI and the admin endpoints.
 
-``EmulatorServer`` wires the object store, the CI job store and runner, the callback
-dispatcher, fault injection and the router behind a ``ThreadingHTTPServer`` speaking HTTP/1.1
-with keep-alive, and counts requests, TCP connections and hosts. It binds loopback only and
-refuses to start without ffprobe. It must not log secrets, tokens or Authorization headers.
+``EmulatorServer`` wires the object store (with the configured buckets), the multipart uploads,
+the CI job store and runner, the callback dispatcher, fault injection and the router behind a
+``ThreadingHTTPServer`` speaking HTTP/1.1 with keep-alive, and counts requests, TCP connections
+and hosts. It binds loopback only and refuses to start without ffprobe. It must not log secrets,
+tokens or Authorization headers.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import socket
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from http.server import ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -26,6 +27,7 @@ from emulator.ci.callbacks import Callback, CallbackDispatcher
 from emulator.ci.jobs import JobRecord, JobRunner, JobStore, job_detail_nodes
 from emulator.ci.probe import find_ffprobe
 from emulator.cos.api import CosApi, ObjectCreated
+from emulator.cos.multipart_store import MultipartStore
 from emulator.cos.store import ObjectStore
 from emulator.faults import Faults
 from emulator.http_handler import EmulatorRequestHandler
@@ -61,7 +63,11 @@ class _HttpServer(ThreadingHTTPServer):
 
 
 class EmulatorServer:
-    """Local COS + CI on ``host:port`` (0 = an ephemeral port); start() before use."""
+    """Local COS + CI on ``host:port`` (0 = an ephemeral port); start() before use.
+
+    ``buckets`` exist from the start (besides those created with PUT Bucket or left in
+    ``data_dir`` by an earlier run); a request on any other bucket is 404 NoSuchBucket.
+    """
 
     def __init__(
         self,
@@ -76,6 +82,7 @@ class EmulatorServer:
         clock: Callable[[], float] = time.time,
         latency_s: float = 0.0,
         callback_timeout_s: float = 10,
+        buckets: Iterable[str] = (),
     ) -> None:
         if host not in LOOPBACK_BIND_HOSTS:
             raise ValueError(f"the emulator binds loopback only, not {host!r}")
@@ -83,6 +90,9 @@ class EmulatorServer:
         self._address = (host, port)
         self.faults = faults if faults is not None else Faults()
         self.store = ObjectStore(Path(data_dir), clock)
+        self.uploads = MultipartStore(Path(data_dir), clock)
+        for bucket in buckets:
+            self.store.create_bucket(bucket)
         self._jobs = JobStore(clock)
         self._dispatcher = CallbackDispatcher(self.faults, timeout_s=callback_timeout_s)
         self._runner = JobRunner(
@@ -109,7 +119,7 @@ class EmulatorServer:
         return Router(
             credentials=credentials,
             faults=self.faults,
-            cos=CosApi(self.store, on_object_created).handle,
+            cos=CosApi(self.store, on_object_created, self.uploads).handle,
             ci=CiApi(self._jobs, self._runner.enqueue).handle,
             admin=AdminApi(self.faults, self.stats).handle,
             clock=clock,

@@ -52,7 +52,9 @@ def audio(tmp_path_factory: pytest.TempPathFactory) -> Media:
 @pytest.fixture(scope="module")
 def emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Emulator]:
     data = tmp_path_factory.mktemp("e2e-emulator")
-    with Emulator(data, job_runner_delay_s=0.01, retry_interval_s=0.05) as running:
+    with Emulator(
+        data, job_runner_delay_s=0.01, retry_interval_s=0.05, buckets=[BUCKET]
+    ) as running:
         yield running
 
 
@@ -137,7 +139,9 @@ def test_awkward_keys_are_tagged_on_exactly_that_key(pipeline: Pipeline, video: 
 def test_xml_callback_format_works(tmp_path: Path, video: Media, pipeline: Pipeline) -> None:
     # A second emulator (XML) while the module's one is idle (``pipeline`` waited for that);
     # its start and stop swap the functions' environment in os.environ and back.
-    with Emulator(tmp_path, callback_format="XML", job_runner_delay_s=0.01) as xml_emulator:
+    with Emulator(
+        tmp_path, callback_format="XML", job_runner_delay_s=0.01, buckets=[BUCKET]
+    ) as xml_emulator:
         xml = Pipeline(xml_emulator, oracle_client(xml_emulator))
         since = xml.mark()
         xml.put("xml/clip.mp4", video.body)

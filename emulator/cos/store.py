@@ -1,10 +1,13 @@
-"""The emulator's COS object store: object bytes and JSON metadata in a data folder on disk.
+"""The emulator's COS object store: buckets, object bytes and JSON metadata in a data folder.
 
-Layout: ``<data_dir>/cos/<bucket>/<sha256(key)>.bin`` holds the bytes and ``.json`` beside it the
-metadata (key, etag, size, content type, last modified, tags, x-cos-meta-*, version id). Keys
-are hashed for file names so any key (spaces, CJK, '+', '%', '/') is safe on disk. An in-memory
-index (loaded from disk on first use of a bucket) answers listings. Buckets exist on first use.
-This module knows nothing about HTTP, XML or signatures.
+Layout: a bucket is the folder ``<data_dir>/cos/<bucket>/`` (it exists once created, and stays
+across restarts); ``<sha256(key)>.bin`` in it holds an object's bytes and ``.json`` beside it the
+metadata (key, etag, size, CRC-64, content type, last modified, tags, x-cos-meta-*, standard
+headers, version id). Keys are hashed for file names so any key (spaces, CJK, '+', '%', '/') is
+safe on disk. An in-memory index (loaded from disk on first use of a bucket) answers listings.
+Writing an object here creates its bucket folder: the HTTP API refuses missing buckets before it
+calls the store, the store itself does not (tests seed objects through it). This module knows
+nothing about HTTP, XML or signatures.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shutil
 import tempfile
 import threading
 import time
@@ -19,16 +23,21 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
+from emulator.cos.bodies import DigestMismatchError, write_temp_body
+
 Tags = tuple[tuple[str, str], ...]
-
-
-class DigestMismatchError(ValueError):
-    """The body's MD5 differs from the Content-MD5 the client sent."""
+__all__ = ["DigestMismatchError", "ListingPage", "ObjectStore", "StoredObject", "Tags"]
 
 
 @dataclass(frozen=True)
 class StoredObject:
-    """One object's metadata. ``etag`` is the unquoted MD5 hex of the body."""
+    """One object's metadata.
+
+    ``etag`` is unquoted: the MD5 hex of the body for a PUT, ``<32 hex>-<parts>`` for a completed
+    multipart upload. ``crc64`` is the decimal CRC-64/XZ (None for records written before the
+    emulator stored it, as COS has none for old objects). ``headers`` are the standard headers
+    stored with the object (Cache-Control, Content-Disposition, ...), by their canonical names.
+    """
 
     bucket: str
     key: str
@@ -39,6 +48,8 @@ class StoredObject:
     tags: Tags = ()
     meta: Mapping[str, str] = field(default_factory=dict)
     version_id: str | None = None
+    crc64: str | None = None
+    headers: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -61,10 +72,34 @@ class ObjectStore:
     """Thread-safe object store. Every write replaces files atomically (temp file + rename)."""
 
     def __init__(self, data_dir: Path, clock: Callable[[], float] = time.time) -> None:
-        self._root = Path(data_dir) / "cos"
+        self.data_dir = Path(data_dir)
+        self._root = self.data_dir / "cos"
         self._clock = clock
         self._lock = threading.RLock()
         self._index: dict[str, dict[str, StoredObject]] = {}
+
+    # -- buckets --------------------------------------------------------------------------------
+    def bucket_exists(self, bucket: str) -> bool:
+        return self._bucket_dir(bucket).is_dir()
+
+    def create_bucket(self, bucket: str) -> bool:
+        """Create the bucket; False when it exists already."""
+        with self._lock:
+            directory = self._bucket_dir(bucket)
+            if directory.is_dir():
+                return False
+            directory.mkdir(parents=True)
+            return True
+
+    def delete_bucket(self, bucket: str) -> None:
+        """Remove an existing bucket that holds no object (the caller checks both)."""
+        with self._lock:
+            self._index.pop(bucket, None)
+            shutil.rmtree(self._bucket_dir(bucket), ignore_errors=True)
+
+    def is_empty(self, bucket: str) -> bool:
+        with self._lock:
+            return not self._bucket(bucket)
 
     # -- reads ----------------------------------------------------------------------------------
     def head(self, bucket: str, key: str) -> StoredObject | None:
@@ -127,32 +162,36 @@ class ObjectStore:
         content_type: str,
         meta: Mapping[str, str],
         tags: Tags = (),
+        headers: Mapping[str, str] | None = None,
         expected_md5: bytes | None = None,
+        etag: str | None = None,
     ) -> StoredObject:
         """Store the body streamed in ``chunks``; replaces any previous object and its tags.
 
         ``expected_md5`` (raw digest of Content-MD5): DigestMismatchError leaves the old object.
+        ``etag`` replaces the body's MD5 as ETag (a completed multipart upload's ETag).
         """
         directory = self._bucket_dir(bucket)
         directory.mkdir(parents=True, exist_ok=True)
-        tmp_name, etag, size = _write_temp_body(directory, chunks, expected_md5)
+        body = write_temp_body(directory, chunks, expected_md5)
         try:
             stored = StoredObject(
                 bucket=bucket,
                 key=key,
-                etag=etag,
-                size=size,
+                etag=etag or body.md5_hex,
+                size=body.size,
                 content_type=content_type,
                 last_modified=self._clock(),
                 tags=tuple(tags),
                 meta=dict(meta),
+                crc64=body.crc64,
+                headers=dict(headers or {}),
             )
             with self._lock:
-                os.replace(tmp_name, directory / f"{_file_stem(key)}.bin")
+                os.replace(body.temp_path, directory / f"{_file_stem(key)}.bin")
                 self._save(stored)
         finally:
-            if os.path.exists(tmp_name):
-                os.unlink(tmp_name)
+            body.discard()
         return stored
 
     def put_tags(self, bucket: str, key: str, tags: Tags) -> StoredObject | None:
@@ -203,32 +242,12 @@ class ObjectStore:
         directory = self._bucket_dir(stored.bucket)
         record = asdict(stored)
         record["meta"] = dict(stored.meta)
+        record["headers"] = dict(stored.headers)
         fd, tmp_name = tempfile.mkstemp(dir=directory, suffix=".tmp")
         with os.fdopen(fd, "w", encoding="utf-8") as out:
             json.dump(record, out, ensure_ascii=False)
         os.replace(tmp_name, directory / f"{_file_stem(stored.key)}.json")
         self._bucket(stored.bucket)[stored.key] = stored
-
-
-def _write_temp_body(
-    directory: Path, chunks: Iterable[bytes], expected_md5: bytes | None
-) -> tuple[str, str, int]:
-    """Stream the body into a temp file: (temp file name, MD5 hex, size)."""
-    digest = hashlib.md5(usedforsecurity=False)
-    size = 0
-    fd, tmp_name = tempfile.mkstemp(dir=directory, suffix=".part")
-    try:
-        with os.fdopen(fd, "wb") as out:
-            for chunk in chunks:
-                digest.update(chunk)
-                size += len(chunk)
-                out.write(chunk)
-        if expected_md5 is not None and digest.digest() != expected_md5:
-            raise DigestMismatchError("Content-MD5 does not match the body")
-    except BaseException:
-        os.unlink(tmp_name)
-        raise
-    return tmp_name, digest.hexdigest(), size
 
 
 def _rolled_up(key: str, prefix: str, delimiter: str) -> str | None:
