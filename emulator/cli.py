@@ -110,7 +110,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def serve_banner(
-    endpoint_url: str, callback_url: str, credentials: EmulatorCredentials, bucket: str, region: str
+    endpoint_url: str,
+    callback_url: str,
+    credentials: EmulatorCredentials,
+    bucket: str,
+    region: str,
+    *,
+    buckets: Sequence[str] = (),
 ) -> str:
     """How to use the running emulator: endpoints, credentials, SDK and coscli settings."""
     host, _, port = endpoint_url.split("//", 1)[1].rstrip("/").rpartition(":")
@@ -127,6 +133,7 @@ def serve_banner(
         f"SecretId:           {secret_id}",
         f"SecretKey:          {secret_key}",
         f"SessionToken:       {token or '(none: permanent keys)'}",
+        f"Buckets:            {', '.join(buckets or [bucket])}  (PUT Bucket creates others)",
         "",
         "cos-python-sdk-v5 (IP/Port connect here and keep the real host name in Host):",
         "    from qcloud_cos import CosConfig, CosS3Client",
@@ -153,6 +160,9 @@ def serve_banner(
         f"        endpoint: cos.{region}.myqcloud.com",
         "    EOF",
         f"    HTTP_PROXY={endpoint_url} coscli -c emulator.cos.yaml cp clip.mp4 cos://demo/demo/",
+        "",
+        "Presigned URLs (get_presigned_url of an SDK without IP/Port) name the real host:",
+        f"    requests.put(url, data=..., proxies={{'http': '{endpoint_url}'}})",
         "",
         "Press Ctrl-C to stop.",
     ]
@@ -190,6 +200,7 @@ def run_serve(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
                     emulator.credentials,
                     buckets[0],
                     DEMO_REGION,
+                    buckets=buckets,
                 )
             )
             out.flush()

@@ -1,10 +1,10 @@
 """The emulator's HTTP/1.1 request handler: bytes on the socket <-> ApiRequest / Reply.
 
 Parses the request line, headers and body framing (Content-Length or chunked), hands the request
-to the server's router, then writes the reply with a correct Content-Length (none for 204 / 304,
-the object's length for HEAD), streams a stored object's file (or the requested range of it) and
-keeps the connection alive. Unread body bytes are drained so the next request on the connection
-starts at the right place. It logs no header values.
+to the server's router, then writes the reply with a correct Content-Length (none for 204, 0 for
+304, the object's length for HEAD), streams a stored object's file (or the requested range of
+it) and keeps the connection alive. Unread body bytes are drained so the next request on the
+connection starts at the right place. It logs no header values.
 """
 
 from __future__ import annotations
@@ -23,7 +23,8 @@ if TYPE_CHECKING:
     from emulator.server import EmulatorServer
 
 LOG = logging.getLogger(__name__)
-NO_BODY_STATUSES = frozenset({204, 304})
+NOT_MODIFIED = 304
+NO_BODY_STATUSES = frozenset({204, NOT_MODIFIED})
 COPY_CHUNK = 256 * 1024
 
 
@@ -140,6 +141,10 @@ class EmulatorRequestHandler(BaseHTTPRequestHandler):
         if reply.status not in NO_BODY_STATUSES:
             length = reply.content_length if reply.content_length is not None else len(reply.body)
             self.send_header("Content-Length", str(length))
+        elif reply.status == NOT_MODIFIED:
+            # COS's 304 samples say Content-Length: 0, and cos-python-sdk-v5's get_object
+            # fails on a 304 without it ("create StreamBody failed without Content-Length")
+            self.send_header("Content-Length", "0")
         self.send_header("Connection", "close" if self.close_connection else "keep-alive")
         self.end_headers()
         if self.command == "HEAD" or reply.status in NO_BODY_STATUSES:

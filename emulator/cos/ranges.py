@@ -61,9 +61,9 @@ def requested_range(header: str | None, size: int) -> ByteRange | None:
             raise UnsatisfiableRangeError(size)
         return ByteRange(max(size - suffix, 0), size - 1, size)
     first = int(first_text)
-    last = int(last_text) if last_text else size - 1
-    if last < first:
+    if last_text and int(last_text) < first:
         return None  # syntactically invalid: ignored
     if first >= size:
         raise UnsatisfiableRangeError(size)
-    return ByteRange(first, min(last, size - 1), size)
+    last = min(int(last_text), size - 1) if last_text else size - 1
+    return ByteRange(first, last, size)
