@@ -134,6 +134,13 @@ class EmulatorRequestHandler(BaseHTTPRequestHandler):
         )
 
     def _write(self, reply: Reply) -> None:
+        try:
+            self._write_reply(reply)
+        finally:
+            if reply.body_file is not None:
+                reply.body_file.close()
+
+    def _write_reply(self, reply: Reply) -> None:
         self.send_response_only(reply.status)
         self.send_header("Date", formatdate(usegmt=True))
         for name, value in reply.headers:
@@ -152,9 +159,8 @@ class EmulatorRequestHandler(BaseHTTPRequestHandler):
         if reply.body_file is None:
             self.wfile.write(reply.body)
             return
-        with reply.body_file.open("rb") as source:
-            source.seek(reply.body_offset)
-            if reply.content_length is None:
-                shutil.copyfileobj(source, self.wfile)
-            else:
-                _copy_exactly(source, cast(BinaryIO, self.wfile), reply.content_length)
+        reply.body_file.seek(reply.body_offset)
+        if reply.content_length is None:
+            shutil.copyfileobj(reply.body_file, self.wfile)
+        else:
+            _copy_exactly(reply.body_file, cast(BinaryIO, self.wfile), reply.content_length)

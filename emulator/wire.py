@@ -13,7 +13,6 @@ import itertools
 import os
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import BinaryIO
 
 CHUNK_SIZE = 64 * 1024
@@ -125,12 +124,12 @@ class ApiRequest:
 
 @dataclass
 class Reply:
-    """An API's answer; ``body_file`` streams ``content_length`` bytes of a stored object from
-    ``body_offset`` instead of ``body``."""
+    """An API's answer; ``body_file`` (an open file, closed by the writer) streams
+    ``content_length`` bytes from ``body_offset`` instead of ``body``."""
 
     status: int
     headers: list[tuple[str, str]] = field(default_factory=list)
     body: bytes = b""
-    body_file: Path | None = None
+    body_file: BinaryIO | None = None
     content_length: int | None = None  # HEAD: the length GET would send
     body_offset: int = 0

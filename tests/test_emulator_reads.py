@@ -20,6 +20,7 @@ from qcloud_cos.cos_exception import CosServiceError  # noqa: TID251 -- test-onl
 
 from emulator.cos.conditional import check_preconditions
 from emulator.cos.ranges import ByteRange, UnsatisfiableRangeError, requested_range
+from emulator.cos.store import ObjectStore
 from emulator.wire import ServiceError
 from shared.tencent.xml_answers import parse_error_body
 from tests.emulator_fixtures import BUCKET, Harness, start_harness
@@ -194,3 +195,17 @@ def test_download_file_reassembles_ranges_and_checks_the_crc(
     )
     assert file_md5(target) == file_md5(source)
     assert harness.server.stats()["statuses"]["206"] - before == 3
+
+
+def test_an_opened_object_keeps_its_version_when_overwritten(tmp_path: Path) -> None:
+    # GET opens the file with the metadata it answers: a PUT meanwhile cannot mix versions
+    store = ObjectStore(tmp_path)
+    store.put_object(BUCKET, "k", [b"old bytes"], content_type="x/y", meta={})
+    opened = store.open_object(BUCKET, "k")
+    assert opened is not None
+    stored, body = opened
+    store.put_object(BUCKET, "k", [b"new, longer bytes"], content_type="x/y", meta={})
+    with body:
+        assert body.read() == b"old bytes"
+    assert (stored.etag, stored.size) == (md5_hex(b"old bytes"), 9)
+    assert store.open_object(BUCKET, "missing") is None

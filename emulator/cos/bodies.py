@@ -16,6 +16,7 @@ import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 import crcmod
 
@@ -71,18 +72,22 @@ def write_temp_body(
     return WrittenBody(Path(name), digest.hexdigest(), str(crc), size)
 
 
-def file_chunks(path: Path, offset: int = 0, length: int | None = None) -> Iterator[bytes]:
-    """The bytes of ``path`` from ``offset`` (``length`` of them, or to the end), in chunks."""
+def stream_chunks(source: BinaryIO, offset: int = 0, length: int | None = None) -> Iterator[bytes]:
+    """The bytes of an open file from ``offset`` (``length`` of them, or to the end)."""
+    source.seek(offset)
+    left = length
+    while left is None or left > 0:
+        chunk = source.read(READ_CHUNK if left is None else min(READ_CHUNK, left))
+        if not chunk:
+            return
+        if left is not None:
+            left -= len(chunk)
+        yield chunk
+
+
+def file_chunks(path: Path) -> Iterator[bytes]:
     with path.open("rb") as source:
-        source.seek(offset)
-        left = length
-        while left is None or left > 0:
-            chunk = source.read(READ_CHUNK if left is None else min(READ_CHUNK, left))
-            if not chunk:
-                return
-            if left is not None:
-                left -= len(chunk)
-            yield chunk
+        yield from stream_chunks(source)
 
 
 def files_chunks(paths: Iterable[Path]) -> Iterator[bytes]:

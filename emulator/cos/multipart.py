@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import hashlib
 
-from emulator.cos.bodies import DigestMismatchError, file_chunks, files_chunks
+from emulator.cos.bodies import DigestMismatchError, files_chunks, stream_chunks
 from emulator.cos.created import COMPLETE_MULTIPART_EVENT, OnObjectCreated, announce
 from emulator.cos.errors import no_such_upload
 from emulator.cos.headers import (
@@ -172,8 +172,9 @@ class MultipartApi:
     def _copy_part(self, request: ApiRequest, upload: Upload, number: int) -> Reply:
         request.body.drain()
         source = copy_source(self._store, request)
-        chunks = file_chunks(source.path, source.first, source.length)
-        part = self._uploads.put_part(upload, number, chunks)
+        with source.body:
+            chunks = stream_chunks(source.body, source.first, source.length)
+            part = self._uploads.put_part(upload, number, chunks)
         if part is None:
             raise no_such_upload()
         nodes: list[XmlNode] = [

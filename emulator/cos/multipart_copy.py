@@ -6,14 +6,14 @@ existing bucket of the emulator. ``x-cos-copy-source-range: bytes=first-last`` p
 an empty value (cos-python-sdk-v5 always sends the header, empty by default) means the whole
 object, a range outside the object is 400 InvalidArgument (COS's code is UNCERTAIN; S3's). The
 four ``x-cos-copy-source-If-*`` headers are checked like GET's, and any failure (304 included)
-is 412, as the Upload Part - Copy page says. This module reads metadata only; the caller copies.
+is 412, as the Upload Part - Copy page says. It opens the source; the caller copies and closes.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from pathlib import Path
+from typing import BinaryIO
 from urllib.parse import unquote
 
 from emulator.cos.conditional import check_preconditions, precondition_failed
@@ -31,7 +31,7 @@ _CONDITIONS = ("if-match", "if-none-match", "if-modified-since", "if-unmodified-
 
 @dataclass(frozen=True)
 class CopySource:
-    path: Path
+    body: BinaryIO  # open on the source's current version; the caller closes it
     first: int
     length: int
 
@@ -60,16 +60,21 @@ def copy_source(store: ObjectStore, request: ApiRequest) -> CopySource:
     bucket, key = match["bucket"], unquote(match["key"])
     if not store.bucket_exists(bucket):
         raise no_such_bucket()
-    stored = store.head(bucket, key)
-    path = store.body_path(bucket, key)
-    if stored is None or path is None:
-        raise no_such_key()
     conditions = {
         name: request.headers[f"x-cos-copy-source-{name}"]
         for name in _CONDITIONS
         if f"x-cos-copy-source-{name}" in request.headers
     }
-    if check_preconditions(conditions, stored.etag, stored.last_modified) is not None:
-        raise precondition_failed()
-    first, length = _copy_range(request.headers.get("x-cos-copy-source-range", ""), stored.size)
-    return CopySource(path, first, length)
+    opened = store.open_object(bucket, key)
+    if opened is None:
+        raise no_such_key()
+    stored, body = opened
+    try:
+        if check_preconditions(conditions, stored.etag, stored.last_modified) is not None:
+            raise precondition_failed()
+        copy_range = request.headers.get("x-cos-copy-source-range", "")
+        first, length = _copy_range(copy_range, stored.size)
+    except BaseException:
+        body.close()
+        raise
+    return CopySource(body, first, length)

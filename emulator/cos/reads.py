@@ -6,7 +6,8 @@ Content-Range and the length of the range but the whole object's ETag and CRC-64
 sample 10). What a 304 carries follows the doc samples, which differ by method: GET 304 sends the
 object's Content-Type, ETag and CRC-64; HEAD 304 sends Content-Type application/xml and no ETag.
 ``response-*`` overrides apply to GET 200/206 only. HEAD answers the headers GET would, without
-the body. The bytes are streamed by the HTTP handler from the object's file; nothing is read here.
+the body. The object's file is opened together with its metadata (so an overwrite meanwhile
+cannot mix two versions) and streamed by the HTTP handler; nothing is read here.
 """
 
 from __future__ import annotations
@@ -31,12 +32,25 @@ def _not_modified(request: ApiRequest, stored: StoredObject) -> Reply:
 
 def read_object(store: ObjectStore, request: ApiRequest) -> Reply:
     """Answer GET or HEAD on an object of an existing bucket."""
-    stored = store.head(request.bucket, request.key)
-    path = store.body_path(request.bucket, request.key)
-    if stored is None or path is None:
+    opened = store.open_object(request.bucket, request.key)
+    if opened is None:
         if request.method == "HEAD":
             return Reply(404)  # COS answers HEAD 404 without a body
         raise no_such_key()
+    stored, body = opened
+    try:
+        reply = _answer(request, stored)
+    except BaseException:
+        body.close()
+        raise
+    if request.method == "GET" and reply.status in (200, 206):
+        reply.body_file = body  # the HTTP handler streams and closes it
+    else:
+        body.close()
+    return reply
+
+
+def _answer(request: ApiRequest, stored: StoredObject) -> Reply:
     if check_preconditions(request.headers, stored.etag, stored.last_modified) == NOT_MODIFIED:
         return _not_modified(request, stored)
     headers = object_headers(stored)
@@ -44,8 +58,6 @@ def read_object(store: ObjectStore, request: ApiRequest) -> Reply:
         headers = with_overrides(headers, request.query)
     wanted = requested_range(request.headers.get("range"), stored.size)
     if wanted is None:
-        return Reply(200, headers, body_file=path, content_length=stored.size)
+        return Reply(200, headers, content_length=stored.size)
     headers.append(("Content-Range", wanted.content_range))
-    return Reply(
-        206, headers, body_file=path, body_offset=wanted.first, content_length=wanted.length
-    )
+    return Reply(206, headers, body_offset=wanted.first, content_length=wanted.length)

@@ -22,6 +22,7 @@ import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
+from typing import BinaryIO
 
 from emulator.cos.bodies import DigestMismatchError, write_temp_body
 
@@ -112,6 +113,16 @@ class ObjectStore:
             if key not in self._bucket(bucket):
                 return None
             return self._bucket_dir(bucket) / f"{_file_stem(key)}.bin"
+
+    def open_object(self, bucket: str, key: str) -> tuple[StoredObject, BinaryIO] | None:
+        """The metadata and an open file of the same version of the object (an overwrite
+        replaces the file, the open one keeps the old bytes); the caller closes it."""
+        with self._lock:
+            stored = self._bucket(bucket).get(key)
+            if stored is None:
+                return None
+            path = self._bucket_dir(bucket) / f"{_file_stem(key)}.bin"
+            return stored, path.open("rb")
 
     def read_bytes(self, bucket: str, key: str) -> bytes | None:
         with self._lock:
