@@ -4,7 +4,8 @@ Up to ``MULTIPART_THRESHOLD`` (1 MiB: ``upload_file``'s default ``PartSize=1`` a
 ``if file_size <= 1024 * 1024 * PartSize``) it is one PUT Object; above, Initiate Multipart
 Upload, 1 MiB parts in order, Complete. Parts are read one at a time, so a file costs one part of
 memory. Requests go through the project's own ``shared`` Transport (signing, retries of 429/5xx).
-Used by the demo and the soak driver; unlike the SDK it neither resumes nor uploads in parallel.
+Used by the demo and the soak driver; unlike the SDK it neither resumes nor uploads in parallel,
+and it must never import cos-python-sdk-v5 (a test-only oracle).
 """
 
 from __future__ import annotations

@@ -8,7 +8,8 @@ NoSuchBucket ("The specified bucket does not exist.", cos-facts.md 7.2). PUT Buc
 (empty body) or 409 BucketAlreadyOwnedByYou for a bucket the emulator has (one account owns
 them all, so BucketAlreadyExists never happens); DELETE answers 204, or 409 BucketNotEmpty while
 objects or unfinished multipart uploads remain (cos-facts.md 7.2). ACLs, bucket tags and MAZ
-configuration sent with PUT Bucket are accepted and ignored.
+configuration sent with PUT Bucket are accepted and ignored. Object requests are not answered
+here (emulator.cos.api checks their bucket itself).
 """
 
 from __future__ import annotations

@@ -10,7 +10,8 @@ than the last is 400 EntityTooSmall. The object's ETag is ``<32 hex>-<part count
 upload id and the parts' MD5s, so it is unique per upload and not the S3 formula, like COS's own
 value ("a unique ID ... cannot be used for checking", Object overview). The completed object
 fires ``cos:ObjectCreated:CompleteMultipartUpload``. Listing lives in emulator.cos.multipart_list,
-the copy source in emulator.cos.multipart_copy. Buckets are checked by the caller.
+the copy source in emulator.cos.multipart_copy. Buckets are checked by the caller; objects are
+written only through ``ObjectStore.put_object``, never by touching the store's files.
 """
 
 from __future__ import annotations

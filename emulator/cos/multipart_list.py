@@ -15,7 +15,7 @@ from collections.abc import Callable
 from urllib.parse import quote
 
 from emulator.cos.errors import no_such_upload
-from emulator.cos.listing import iso_time
+from emulator.cos.listing import iso_time, rolled_up
 from emulator.cos.multipart_store import MultipartStore, Upload
 from emulator.wire import ApiRequest, Reply, ServiceError
 from emulator.xmlreply import XML_CONTENT_TYPE, XmlNode, to_xml
@@ -124,8 +124,7 @@ def list_uploads(uploads: MultipartStore, request: ApiRequest) -> Reply:
     prefixes: list[str] = []
     truncated = False
     for upload in _after_markers(candidates, key_marker, id_marker, delimiter):
-        cut = upload.key.find(delimiter, len(prefix)) if delimiter else -1
-        rolled = upload.key[: cut + len(delimiter)] if cut >= 0 else None
+        rolled = rolled_up(upload.key, prefix, delimiter)
         if rolled is not None and prefixes and prefixes[-1] == rolled:
             continue
         if len(listed) + len(prefixes) >= max_uploads:

@@ -4,7 +4,7 @@ Layout: a bucket is the folder ``<data_dir>/cos/<bucket>/`` (it exists once crea
 across restarts); ``<sha256(key)>.bin`` in it holds an object's bytes and ``.json`` beside it the
 metadata (key, etag, size, CRC-64, content type, last modified, tags, x-cos-meta-*, standard
 headers, version id). Keys are hashed for file names so any key (spaces, CJK, '+', '%', '/') is
-safe on disk. An in-memory index (loaded from disk on first use of a bucket) answers listings.
+safe on disk. An in-memory index (loaded from disk on first use of a bucket) feeds listings.
 Writing an object here creates its bucket folder: the HTTP API refuses missing buckets before it
 calls the store, the store itself does not (tests seed objects through it). This module knows
 nothing about HTTP, XML or signatures.
@@ -27,7 +27,7 @@ from typing import BinaryIO
 from emulator.cos.bodies import DigestMismatchError, write_temp_body
 
 Tags = tuple[tuple[str, str], ...]
-__all__ = ["DigestMismatchError", "ListingPage", "ObjectStore", "StoredObject", "Tags"]
+__all__ = ["DigestMismatchError", "ObjectStore", "StoredObject", "Tags"]
 
 
 @dataclass(frozen=True)
@@ -53,20 +53,8 @@ class StoredObject:
     headers: Mapping[str, str] = field(default_factory=dict)
 
 
-@dataclass(frozen=True)
-class ListingPage:
-    objects: tuple[StoredObject, ...]
-    common_prefixes: tuple[str, ...]
-    is_truncated: bool
-    next_marker: str | None
-
-
 def _file_stem(key: str) -> str:
     return hashlib.sha256(key.encode("utf-8")).hexdigest()
-
-
-def _utf8_order(key: str) -> bytes:
-    return key.encode("utf-8")
 
 
 class ObjectStore:
@@ -124,44 +112,15 @@ class ObjectStore:
             path = self._bucket_dir(bucket) / f"{_file_stem(key)}.bin"
             return stored, path.open("rb")
 
+    def objects(self, bucket: str) -> dict[str, StoredObject]:
+        """A snapshot of the bucket's objects by key (for listings)."""
+        with self._lock:
+            return dict(self._bucket(bucket))
+
     def read_bytes(self, bucket: str, key: str) -> bytes | None:
         with self._lock:
             path = self.body_path(bucket, key)
             return path.read_bytes() if path is not None else None
-
-    def list_objects(
-        self,
-        bucket: str,
-        *,
-        prefix: str = "",
-        marker: str = "",
-        max_keys: int = 1000,
-        delimiter: str = "",
-    ) -> ListingPage:
-        """Keys > marker with ``prefix``, in UTF-8 byte order; ``delimiter`` rolls up prefixes."""
-        with self._lock:
-            objects = dict(self._bucket(bucket))
-        marker_order = _utf8_order(marker)
-        keys = sorted(
-            (k for k in objects if k.startswith(prefix) and _utf8_order(k) > marker_order),
-            key=_utf8_order,
-        )
-        listed: list[StoredObject] = []
-        prefixes: list[str] = []
-        last = ""
-        for key in keys:
-            rolled = _rolled_up(key, prefix, delimiter)
-            if rolled is not None and prefixes and prefixes[-1] == rolled:
-                continue
-            if len(listed) + len(prefixes) >= max_keys:
-                return ListingPage(tuple(listed), tuple(prefixes), True, last or None)
-            if rolled is not None:
-                prefixes.append(rolled)
-                last = rolled
-            else:
-                listed.append(objects[key])
-                last = key
-        return ListingPage(tuple(listed), tuple(prefixes), False, None)
 
     # -- writes ---------------------------------------------------------------------------------
     def put_object(
@@ -259,11 +218,3 @@ class ObjectStore:
             json.dump(record, out, ensure_ascii=False)
         os.replace(tmp_name, directory / f"{_file_stem(stored.key)}.json")
         self._bucket(stored.bucket)[stored.key] = stored
-
-
-def _rolled_up(key: str, prefix: str, delimiter: str) -> str | None:
-    """The common prefix ``key`` rolls up into under ``delimiter``, or None."""
-    if not delimiter:
-        return None
-    cut = key.find(delimiter, len(prefix))
-    return key[: cut + len(delimiter)] if cut >= 0 else None
