@@ -179,7 +179,7 @@ def test_hand_driven_upload_with_an_abort_and_a_retried_part(
         Bucket=BUCKET, Key=key, Body=chunks[1], PartNumber=2, UploadId=upload_id
     )["ETag"]  # the client retries the part
     listed = [{"PartNumber": n, "ETag": e} for n, e in sorted(etags.items())]
-    with pytest.raises(CosServiceError) as stale:
+    with pytest.raises(CosServiceError, match="InvalidPart") as stale:
         client.complete_multipart_upload(
             Bucket=BUCKET, Key=key, UploadId=upload_id,
             MultipartUpload={"Part": [{**listed[0]}, {"PartNumber": 2, "ETag": damaged},

@@ -215,7 +215,7 @@ def test_refused_complete_keeps_the_upload_and_a_retried_part_replaces_the_first
     harness, client = oracle
     key = "retry.bin"
     upload_id, parts = _upload_three(client, key)
-    with pytest.raises(CosServiceError) as missing:
+    with pytest.raises(CosServiceError, match="InvalidPart") as missing:
         client.complete_multipart_upload(
             Bucket=BUCKET,
             Key=key,
@@ -229,7 +229,7 @@ def test_refused_complete_keeps_the_upload_and_a_retried_part_replaces_the_first
     retried = client.upload_part(
         Bucket=BUCKET, Key=key, Body=PART_2[::-1] + b"!", PartNumber=2, UploadId=upload_id
     )
-    with pytest.raises(CosServiceError) as stale:
+    with pytest.raises(CosServiceError, match="InvalidPart") as stale:
         client.complete_multipart_upload(
             Bucket=BUCKET, Key=key, UploadId=upload_id, MultipartUpload={"Part": parts}
         )
@@ -259,7 +259,7 @@ def test_small_parts_are_refused_at_complete(oracle: tuple[Harness, CosS3Client]
             Bucket=BUCKET, Key="tiny", Body=DOC_PART, PartNumber=number, UploadId=upload_id
         )
         listed.append({"PartNumber": number, "ETag": part["ETag"]})
-    with pytest.raises(CosServiceError) as caught:
+    with pytest.raises(CosServiceError, match="EntityTooSmall") as caught:
         client.complete_multipart_upload(
             Bucket=BUCKET, Key="tiny", UploadId=upload_id, MultipartUpload={"Part": listed}
         )
@@ -286,7 +286,7 @@ def test_abort_and_unknown_uploads_are_no_such_upload(
             Bucket=BUCKET, Key="gone.bin", Body=b"x", PartNumber=1, UploadId=upload_id
         ),
     ):
-        with pytest.raises(CosServiceError) as caught:
+        with pytest.raises(CosServiceError, match="NoSuchUpload") as caught:
             call()
         assert (caught.value.get_status_code(), caught.value.get_error_code()) == (
             404,

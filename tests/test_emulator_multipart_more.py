@@ -160,7 +160,7 @@ def test_upload_part_copy_takes_ranges_of_a_stored_object(
     )  # fmt: skip
     assert whole["ETag"] == f'"{md5_hex(source)}"'
     other = _initiate(client, "copy2.bin")
-    with pytest.raises(CosServiceError) as outside:
+    with pytest.raises(CosServiceError, match="InvalidArgument") as outside:
         client.upload_part_copy(
             Bucket=BUCKET, Key="copy2.bin", PartNumber=1, UploadId=other,
             CopySource=copy_source, CopySourceRange=f"bytes=0-{len(source)}",
@@ -169,13 +169,13 @@ def test_upload_part_copy_takes_ranges_of_a_stored_object(
         400,
         "InvalidArgument",
     )
-    with pytest.raises(CosServiceError) as condition:
+    with pytest.raises(CosServiceError, match="PreconditionFailed") as condition:
         client.upload_part_copy(
             Bucket=BUCKET, Key="copy2.bin", PartNumber=1, UploadId=other,
             CopySource=copy_source, CopySourceIfMatch='"0123"',
         )  # fmt: skip
     assert condition.value.get_status_code() == 412
-    with pytest.raises(CosServiceError) as missing:
+    with pytest.raises(CosServiceError, match="NoSuchKey") as missing:
         client.upload_part_copy(
             Bucket=BUCKET, Key="copy2.bin", PartNumber=1, UploadId=other,
             CopySource={**copy_source, "Key": "nope"},
