@@ -28,6 +28,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.emulator_proc")
     parser.add_argument("--latency-ms", type=int, default=0, help="delay every COS/CI answer")
     parser.add_argument("--job-delay-s", type=float, default=0.0, help="CI job step delay")
+    parser.add_argument(
+        "--bucket", action="append", default=[], help="a bucket that exists (repeatable)"
+    )
     return parser.parse_args(argv)
 
 
@@ -52,6 +55,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             credentials=EmulatorCredentials.default(),
             latency_s=args.latency_ms / 1000,
             job_runner_delay_s=args.job_delay_s,
+            buckets=args.bucket,
         ).start()
         try:
             sys.stdout.write(json.dumps({"endpoint_url": server.endpoint_url}) + "\n")

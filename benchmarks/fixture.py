@@ -85,6 +85,7 @@ def running_emulator(
 ) -> Iterator[RunningEmulator]:
     """The emulator in another process; stopped (stdin closed, then terminated) on exit."""
     command = [sys.executable, "-m", "benchmarks.emulator_proc", "--latency-ms", str(latency_ms)]
+    command += ["--bucket", BUCKET]
     command += ["--job-delay-s", str(job_delay_s)]
     with log_path.open("a", encoding="utf-8") as log:
         process = subprocess.Popen(

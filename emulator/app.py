@@ -19,7 +19,7 @@ import shutil
 import tempfile
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Callable, Union
@@ -75,7 +75,11 @@ def as_handler(spec: HandlerSpec) -> Handler:
 
 
 class Emulator:
-    """COS + CI + both SCF triggers on loopback; a context manager."""
+    """COS + CI + both SCF triggers on loopback; a context manager.
+
+    ``buckets`` exist from the start; others only once created with PUT Bucket (COS answers 404
+    NoSuchBucket for a bucket that does not exist, and so does the emulator).
+    """
 
     def __init__(
         self,
@@ -102,6 +106,7 @@ class Emulator:
         fidelity: Fidelity | None = None,
         queue_max_size: int = DEFAULT_MAX_SIZE,
         queue_max_concurrent: int = DEFAULT_MAX_CONCURRENT,
+        buckets: Iterable[str] = (),
     ) -> None:
         self.region = region
         self.credentials = credentials or EmulatorCredentials.default()
@@ -136,6 +141,7 @@ class Emulator:
             fidelity=fidelity,
             queue_max_size=queue_max_size,
             queue_max_concurrent=queue_max_concurrent,
+            buckets=buckets,
         )
         self.faults = self.server.faults
         self.scf_api = ScfApi(

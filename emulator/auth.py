@@ -1,11 +1,17 @@
 """Signature verification for every COS / CI request, as COS does it (cos-ci-api.md section 1).
 
-The Authorization header is parsed, the key time window checked against the emulator's clock,
-the security token compared when the configured credentials are temporary, and the signature
-recomputed with ``shared.tencent.signing.authorization`` over exactly the headers named in
-q-header-list and the parameters named in q-url-param-list. Failures are ``AuthFailure`` values
-that the server renders in the COS or CI error flavour. Never log a secret, a token, an
-Authorization header or a signature from here.
+The signature travels in the Authorization header or, for a presigned URL, as the same q-* fields
+in the query string (COS "Request signature" doc, "Using a Signature"). Either way it is checked
+with the same rules: the key time window against the emulator's clock, the security token when
+the configured credentials are temporary (header ``x-cos-security-token``, or for a presigned URL
+the ``x-cos-security-token`` query parameter, signed or not, as the doc's "Using a Temporary
+Credential" and cos-python-sdk-v5's ``Params={'x-cos-security-token': ...}`` send it), and the
+signature recomputed with ``shared.tencent.signing.authorization`` over exactly the headers named
+in q-header-list and the parameters named in q-url-param-list (the q-* fields themselves are
+never signed). A request carrying both forms is judged by its header: COS does not document the
+case (UNCERTAIN), the header is the primary form. Failures are ``AuthFailure`` values that the
+server renders in the COS or CI error flavour. Never log a secret, a token, an Authorization
+header or a signature from here.
 """
 
 from __future__ import annotations
@@ -30,6 +36,7 @@ REQUIRED_FIELDS = (
 # temporary key that sends only the other header is refused as if it sent no token. "Service" is
 # the API answering, not the Host: CI calls on a COS host (the SDK's IP/Port mode) carry x-ci-.
 TOKEN_HEADER = {"cos": "x-cos-security-token", "ci": "x-ci-security-token"}
+TOKEN_PARAM = "x-cos-security-token"  # noqa: S105 -- a parameter name, not a secret
 
 # (status, code) per failure kind, for COS and for CI. The COS codes come from the handbook's
 # COS error table (cos-ci-api.md section 1.4 / 2.5): an expired key time is "403 AccessDenied,
@@ -107,14 +114,13 @@ def _key_time(text: str) -> tuple[int, int] | None:
 
 
 def _token_failure(
-    credentials: EmulatorCredentials, headers: Mapping[str, str], service: str
+    credentials: EmulatorCredentials, sent: list[str], service: str
 ) -> AuthFailure | None:
     if credentials.token is None:
         return None
-    name = TOKEN_HEADER[service]
-    if name not in headers:
-        return AuthFailure("token_missing", f"temporary credentials need {name}")
-    if not hmac.compare_digest(headers[name], credentials.token):
+    if not sent:
+        return AuthFailure("token_missing", f"temporary credentials need {TOKEN_HEADER[service]}")
+    if not any(hmac.compare_digest(token, credentials.token) for token in sent):
         return AuthFailure("token_wrong", "The security token does not match the key")
     return None
 
@@ -169,7 +175,9 @@ def _header_failure(
 ) -> tuple[dict[str, str], tuple[int, int]] | AuthFailure:
     """Parsed Authorization fields and key time, or why the header itself is refused."""
     if not header.strip():
-        return AuthFailure("missing", "The request carries no Authorization header")
+        return AuthFailure(
+            "missing", "The request carries no Authorization header and no q-signature parameter"
+        )
     fields = parse_authorization(header)
     if fields is None or fields["q-sign-algorithm"].lower() != "sha1":
         return AuthFailure("malformed", "Authorization is malformed or not q-sign-algorithm=sha1")
@@ -181,17 +189,40 @@ def _header_failure(
     return fields, times
 
 
+def _sent_tokens(request: SignedRequest, presigned: bool, service: str) -> list[str]:
+    """The token the answering service reads: its own header (see TOKEN_HEADER) and, in a
+    presigned COS URL, the x-cos-security-token parameter."""
+    name = TOKEN_HEADER[service]
+    sent = [request.headers[name]] if name in request.headers else []
+    if presigned and service == "cos":
+        sent += [value for name, value in request.query if name.lower() == TOKEN_PARAM]
+    return sent
+
+
+def _signature_text(request: SignedRequest) -> tuple[str, bool]:
+    """The q-* fields as one ``a=b&c=d`` text, and whether they came from the query string."""
+    header = request.headers.get("authorization", "")
+    if header.strip():
+        return header, False
+    fields = [(name, value) for name, value in request.query if name.lower().startswith("q-")]
+    if not any(name.lower() == "q-signature" for name, _ in fields):
+        return "", False
+    return "&".join(f"{name}={value}" for name, value in fields), True
+
+
 def verify_request(
     credentials: EmulatorCredentials, request: SignedRequest, now: float, *, service: str = "cos"
 ) -> AuthFailure | None:
     """None when the request is signed by ``credentials`` and valid at ``now`` for ``service``."""
-    parsed = _header_failure(credentials, request.headers.get("authorization", ""))
+    text, presigned = _signature_text(request)
+    parsed = _header_failure(credentials, text)
     if isinstance(parsed, AuthFailure):
         return parsed
     fields, times = parsed
     if not times[0] <= now <= times[1]:
         return AuthFailure("expired", "Request has expired")
-    token_failure = _token_failure(credentials, request.headers, service)
+    sent = _sent_tokens(request, presigned, service)
+    token_failure = _token_failure(credentials, sent, service)
     if token_failure is not None:
         return token_failure
     expected = _expected_signature(credentials, request, fields, times)

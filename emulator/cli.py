@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import logging
+import re
 import signal
 import sys
 import threading
@@ -28,6 +29,7 @@ if TYPE_CHECKING:
 DEFAULT_DATA_DIR = ".emulator-data"
 DEMO_REGION = "ap-guangzhou"
 DEMO_BUCKET = "demo-1250000000"
+BUCKET_NAME = re.compile(r"^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?-[0-9]+$")
 
 
 def port_number(text: str) -> int:
@@ -60,6 +62,14 @@ def positive_seconds(text: str) -> float:
     return value
 
 
+def bucket_name(text: str) -> str:
+    if not BUCKET_NAME.match(text):
+        raise argparse.ArgumentTypeError(
+            f"not a COS bucket name (<name>-<appid>, lower case): {text!r}"
+        )
+    return text
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m emulator",
@@ -81,6 +91,15 @@ def build_parser() -> argparse.ArgumentParser:
         "--retries", type=non_negative_int, default=2, help="SCF async retries (default 2)"
     )
     add_fidelity_options(serve)
+    serve.add_argument(
+        "--bucket",
+        dest="buckets",
+        action="append",
+        type=bucket_name,
+        metavar="NAME-APPID",
+        help=f"a bucket that exists from the start; repeatable (default {DEMO_BUCKET}); "
+        "others are created with PUT Bucket",
+    )
     demo = commands.add_parser("demo", help="upload a media file and print the tags it gets")
     demo.add_argument(
         "file", nargs="?", type=Path, metavar="FILE", help="media file (default: ffmpeg sample)"
@@ -94,7 +113,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def serve_banner(
-    endpoint_url: str, callback_url: str, credentials: EmulatorCredentials, bucket: str, region: str
+    endpoint_url: str,
+    callback_url: str,
+    credentials: EmulatorCredentials,
+    bucket: str,
+    region: str,
+    *,
+    buckets: Sequence[str] = (),
 ) -> str:
     """How to use the running emulator: endpoints, credentials, SDK and coscli settings."""
     host, _, port = endpoint_url.split("//", 1)[1].rstrip("/").rpartition(":")
@@ -111,6 +136,7 @@ def serve_banner(
         f"SecretId:           {secret_id}",
         f"SecretKey:          {secret_key}",
         f"SessionToken:       {token or '(none: permanent keys)'}",
+        f"Buckets:            {', '.join(buckets or [bucket])}  (PUT Bucket creates others)",
         "",
         "cos-python-sdk-v5 (IP/Port connect here and keep the real host name in Host):",
         "    from qcloud_cos import CosConfig, CosS3Client",
@@ -138,6 +164,9 @@ def serve_banner(
         "    EOF",
         f"    HTTP_PROXY={endpoint_url} coscli -c emulator.cos.yaml cp clip.mp4 cos://demo/demo/",
         "",
+        "Presigned URLs (get_presigned_url of an SDK without IP/Port) name the real host:",
+        f"    requests.put(url, data=..., proxies={{'http': '{endpoint_url}'}})",
+        "",
         "Press Ctrl-C to stop.",
     ]
     return "\n".join(lines) + "\n"
@@ -147,9 +176,11 @@ def run_serve(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from emulator.app import Emulator  # noqa: PLC0415 -- keeps --help free of server imports
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    buckets = args.buckets or [DEMO_BUCKET]
     try:
         emulator = Emulator(
             args.data_dir,
+            buckets=buckets,
             host=args.host,
             cos_ci_port=args.cos_port,
             function_url_port=args.function_url_port,
@@ -171,8 +202,9 @@ def run_serve(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
                     emulator.endpoint_url,
                     emulator.callback_url,
                     emulator.credentials,
-                    DEMO_BUCKET,
+                    buckets[0],
                     DEMO_REGION,
+                    buckets=buckets,
                 )
             )
             out.flush()

@@ -1,10 +1,11 @@
 """`python -m emulator demo`: upload one media file to the local emulator and show its tags.
 
-Starts an in-process ``Emulator`` (COS + CI + both functions), uploads FILE (or a 2 s 320x240
-H.264/AAC sample made with ffmpeg) with a signed PUT through the project's own ``shared``
-transport, polls GET ?tagging until the status tag appears, and prints the tags with the time
-taken. On timeout it explains what it saw: the CI job's last state and any handler failure.
-It never talks to the cloud and never uses cos-python-sdk-v5.
+Starts an in-process ``Emulator`` (COS + CI + both functions) with the demo bucket, uploads FILE
+(or a 2 s 320x240 H.264/AAC sample made with ffmpeg) through the project's own ``shared``
+transport the way cos-python-sdk-v5's upload_file would (one PUT up to 1 MiB, multipart above:
+emulator.upload_client), polls GET ?tagging until the status tag appears, and prints the tags
+with the time taken. On timeout it explains what it saw: the CI job's last state and any handler
+failure. It never talks to the cloud and never uses cos-python-sdk-v5.
 """
 
 from __future__ import annotations
@@ -20,12 +21,13 @@ from pathlib import Path
 from typing import Callable, Protocol, TextIO
 
 from emulator.app import Emulator
+from emulator.upload_client import upload_object
 from shared.errors import MediaTaggerError
 from shared.models import ObjectRef, TagSet
 from shared.tencent.ci_client import CiClient
 from shared.tencent.cos_client import CosClient
 from shared.tencent.credentials import credential_from_environ
-from shared.tencent.endpoints import Endpoint, cos_host
+from shared.tencent.endpoints import Endpoint
 from shared.tencent.transport import Transport
 
 DEMO_BUCKET = "demo-1250000000"
@@ -77,16 +79,10 @@ def status_tag_key() -> str:
     return os.environ.get("MEDIA_TAGGER_TAG_PREFIX", DEFAULT_TAG_PREFIX) + "status"
 
 
-def upload(transport: Transport, obj: ObjectRef, path: Path) -> None:
+def upload(transport: Transport, obj: ObjectRef, path: Path) -> str:
+    """PUT (up to 1 MiB) or multipart upload of ``path``; the object's ETag."""
     content_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
-    transport.request(
-        "cos",
-        "PUT",
-        cos_host(obj.bucket, obj.region),
-        obj.key,
-        headers={"Content-Type": content_type},
-        body=path.read_bytes(),
-    )
+    return upload_object(transport, obj, path, content_type)
 
 
 def wait_for_tags(
@@ -165,7 +161,9 @@ def run_demo(
             path = file if file is not None else make_sample_video(Path(scratch))
             if not path.is_file():
                 raise DemoError(f"no such file: {path}")
-            with make_emulator(Path(scratch) / "data", callback_format=callback_format) as emulator:
+            with make_emulator(
+                Path(scratch) / "data", callback_format=callback_format, buckets=[DEMO_BUCKET]
+            ) as emulator:
                 return _run(emulator, path, timeout_s, out, err)
         except (DemoError, MediaTaggerError, RuntimeError, OSError) as exc:
             # RuntimeError/OSError: the emulator cannot start (ffprobe missing, no socket)
@@ -181,7 +179,8 @@ def _run(emulator: Emulator, path: Path, timeout_s: float, out: TextIO, err: Tex
     obj = ObjectRef(DEMO_BUCKET, DEMO_REGION, DEMO_PREFIX + path.name)
     out.write(f"emulator at {emulator.endpoint_url}; uploading {path} as {obj.key} ...\n")
     started = time.monotonic()
-    upload(transport, obj, path)
+    etag = upload(transport, obj, path)
+    out.write(f"stored with ETag {etag}\n")
     tags = wait_for_tags(CosClient(transport), obj, timeout_s)
     if tags is None:
         err.write(f"demo failed: no {status_tag_key()} tag after {timeout_s:g} s\n")

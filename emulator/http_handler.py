@@ -1,10 +1,11 @@
 """The emulator's HTTP/1.1 request handler: bytes on the socket <-> ApiRequest / Reply.
 
 Parses the request line (its raw target: signature, routing and key all see the path the client
-sent), headers and body framing (Content-Length or chunked), hands the request to the router,
-then writes the reply with a correct Content-Length (none for 204 / 304, the object's length for
-HEAD) and keeps the connection alive. Unread body bytes are drained so
-the next request on the connection starts at the right place. It logs no header values.
+sent), headers and body framing (Content-Length or chunked), hands the request to the router, then
+writes the reply with a correct Content-Length (none for 204, 0 for 304, the object's length for
+HEAD), streams a stored object's file (or the requested range of it) and keeps the connection alive.
+Unread body bytes are drained so the next request on the connection starts at the right place. It
+logs no header values.
 """
 
 from __future__ import annotations
@@ -25,7 +26,9 @@ if TYPE_CHECKING:
     from emulator.server import EmulatorServer
 
 LOG = logging.getLogger(__name__)
-NO_BODY_STATUSES = frozenset({204, 304})
+NOT_MODIFIED = 304
+NO_BODY_STATUSES = frozenset({204, NOT_MODIFIED})
+COPY_CHUNK = 256 * 1024
 
 
 def split_target(target: str) -> tuple[str, str]:
@@ -39,16 +42,33 @@ def split_target(target: str) -> tuple[str, str]:
     return parts.path or "/", parts.query
 
 
+def _cos_resource(request: ApiRequest) -> str:
+    """bucket, uploads (initiate / list uploads), part, upload (complete / abort / list parts),
+    tagging or object."""
+    if request.has_param("uploads"):
+        return "uploads"
+    if not request.key:
+        return "bucket"
+    if request.has_param("uploadId"):
+        return "part" if request.method == "PUT" else "upload"
+    if request.has_param("tagging"):
+        return "tagging"
+    return "object"
+
+
 def _operation(request: ApiRequest, kind: str) -> str:
     if kind == "cos":
-        if not request.key:
-            resource = "bucket"
-        elif request.has_param("tagging"):
-            resource = "tagging"
-        else:
-            resource = "object"
-        return f"cos:{request.method}:{resource}"
+        return f"cos:{request.method}:{_cos_resource(request)}"
     return f"{kind}:{request.method}"
+
+
+def _copy_exactly(source: BinaryIO, out: BinaryIO, length: int) -> None:
+    while length > 0:
+        chunk = source.read(min(COPY_CHUNK, length))
+        if not chunk:
+            raise OSError("the object file ended before its recorded length")
+        out.write(chunk)
+        length -= len(chunk)
 
 
 class EmulatorRequestHandler(BaseHTTPRequestHandler):
@@ -136,6 +156,13 @@ class EmulatorRequestHandler(BaseHTTPRequestHandler):
         return words[1] if len(words) >= 2 else self.path
 
     def _write(self, reply: Reply) -> None:
+        try:
+            self._write_reply(reply)
+        finally:
+            if reply.body_file is not None:
+                reply.body_file.close()
+
+    def _write_reply(self, reply: Reply) -> None:
         self.send_response_only(reply.status)
         self.send_header("Date", formatdate(usegmt=True))
         for name, value in reply.headers:
@@ -143,15 +170,22 @@ class EmulatorRequestHandler(BaseHTTPRequestHandler):
         if reply.status not in NO_BODY_STATUSES:
             length = reply.content_length if reply.content_length is not None else len(reply.body)
             self.send_header("Content-Length", str(length))
+        elif reply.status == NOT_MODIFIED:
+            # COS's 304 samples say Content-Length: 0, and cos-python-sdk-v5's get_object
+            # fails on a 304 without it ("create StreamBody failed without Content-Length")
+            self.send_header("Content-Length", "0")
         self.send_header("Connection", "close" if self.close_connection else "keep-alive")
         self.end_headers()
         if self.command == "HEAD" or reply.status in NO_BODY_STATUSES:
             return
-        if reply.body_file is not None:
-            with reply.body_file.open("rb") as source:
-                shutil.copyfileobj(source, self.wfile)
-        else:
+        if reply.body_file is None:
             self.wfile.write(reply.body)
+            return
+        reply.body_file.seek(reply.body_offset)
+        if reply.content_length is None:
+            shutil.copyfileobj(reply.body_file, self.wfile)
+        else:
+            _copy_exactly(reply.body_file, cast(BinaryIO, self.wfile), reply.content_length)
 
 
 class EmulatorHttpServer(ThreadingHTTPServer):

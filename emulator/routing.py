@@ -147,8 +147,9 @@ class Router:
             body = cos_error(error.code, error.message, resource, request.request_id, trace_id)
             headers = [("Content-Type", XML_CONTENT_TYPE)]
         if request.method == "HEAD":
-            return Reply(error.status, [])  # HEAD errors carry no body (the SDK relies on it)
-        return Reply(error.status, headers, body)
+            # HEAD errors carry no body (the SDK relies on it)
+            return Reply(error.status, list(error.headers))
+        return Reply(error.status, headers + list(error.headers), body)
 
     def _unknown_host(self, request: ApiRequest) -> Reply:
         host = request.headers.get("host", "")

@@ -1,12 +1,12 @@
 """The emulator's HTTP server: one loopback listener for COS, CI and the admin endpoints.
 
-``EmulatorServer`` wires the object store, the CI job store, media queue and runner, the
-callback dispatcher, fault injection and the router behind a ``ThreadingHTTPServer`` speaking
-HTTP/1.1 with keep-alive, and counts requests, TCP connections and hosts. ``Fidelity`` picks the
-reading of the docs where they leave a choice open (tag charset, keys, missing objects, callback
-shape); the queue's capacity and concurrency are set here and may change while it runs. It binds
-loopback only and refuses to start without ffprobe. It must not log secrets, tokens or
-Authorization headers.
+``EmulatorServer`` wires the object store (with the configured buckets), the multipart uploads,
+the CI job store, media queue and runner, the callback dispatcher, fault injection and the router
+behind a ``ThreadingHTTPServer`` speaking HTTP/1.1 with keep-alive, and counts requests, TCP
+connections and hosts. ``Fidelity`` picks the reading of the docs where they leave a choice open
+(tag charset, keys, missing objects, callback shape); the queue's capacity and concurrency are
+set here and may change while it runs. It binds loopback only and refuses to start without
+ffprobe. It must not log secrets, tokens or Authorization headers.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import socket
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +31,7 @@ from emulator.ci.probe import find_ffprobe
 from emulator.ci.queue import DEFAULT_MAX_CONCURRENT, DEFAULT_MAX_SIZE, MediaQueue, QueueView
 from emulator.ci.runner import JobRunner
 from emulator.cos.api import CosApi, ObjectCreated
+from emulator.cos.multipart_store import MultipartStore
 from emulator.cos.store import ObjectStore
 from emulator.cos.tagging import TagRules
 from emulator.faults import Faults
@@ -46,7 +47,11 @@ COUNTED = ("requests", "hosts", "statuses", "operations")
 
 
 class EmulatorServer:
-    """Local COS + CI on ``host:port`` (0 = an ephemeral port); start() before use."""
+    """Local COS + CI on ``host:port`` (0 = an ephemeral port); start() before use.
+
+    ``buckets`` exist from the start (besides those created with PUT Bucket or left in
+    ``data_dir`` by an earlier run); a request on any other bucket is 404 NoSuchBucket.
+    """
 
     def __init__(
         self,
@@ -64,6 +69,7 @@ class EmulatorServer:
         fidelity: Fidelity | None = None,
         queue_max_size: int = DEFAULT_MAX_SIZE,
         queue_max_concurrent: int = DEFAULT_MAX_CONCURRENT,
+        buckets: Iterable[str] = (),
     ) -> None:
         if host not in LOOPBACK_BIND_HOSTS:
             raise ValueError(f"the emulator binds loopback only, not {host!r}")
@@ -72,6 +78,9 @@ class EmulatorServer:
         self.fidelity = fidelity or Fidelity()
         self.faults = faults if faults is not None else Faults()
         self.store = ObjectStore(Path(data_dir), clock)
+        self.uploads = MultipartStore(Path(data_dir), clock)
+        for bucket in buckets:
+            self.store.create_bucket(bucket)
         self._jobs = JobStore(clock)
         self.queue = MediaQueue(
             max_size=queue_max_size,
@@ -114,7 +123,9 @@ class EmulatorServer:
         return Router(
             credentials=credentials,
             faults=self.faults,
-            cos=CosApi(self.store, on_object_created, TagRules(fidelity.tag_charset)).handle,
+            cos=CosApi(
+                self.store, on_object_created, self.uploads, TagRules(fidelity.tag_charset)
+            ).handle,
             ci=ci.handle,
             admin=AdminApi(self.faults, self.stats, self.configure_queue).handle,
             scf=self._answer_scf_api,

@@ -13,7 +13,6 @@ import itertools
 import os
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import BinaryIO
 
 CHUNK_SIZE = 64 * 1024
@@ -27,13 +26,16 @@ def new_request_id() -> str:
 
 
 class ServiceError(Exception):
-    """An error answer: HTTP status + service error code + message."""
+    """An error answer: HTTP status + service error code + message (+ extra reply headers)."""
 
-    def __init__(self, status: int, code: str, message: str) -> None:
+    def __init__(
+        self, status: int, code: str, message: str, headers: tuple[tuple[str, str], ...] = ()
+    ) -> None:
         super().__init__(f"{status} {code}: {message}")
         self.status = status
         self.code = code
         self.message = message
+        self.headers = headers
 
 
 class BodyReader:
@@ -122,10 +124,12 @@ class ApiRequest:
 
 @dataclass
 class Reply:
-    """An API's answer; ``body_file`` streams a stored object instead of ``body``."""
+    """An API's answer; ``body_file`` (an open file, closed by the writer) streams
+    ``content_length`` bytes from ``body_offset`` instead of ``body``."""
 
     status: int
     headers: list[tuple[str, str]] = field(default_factory=list)
     body: bytes = b""
-    body_file: Path | None = None
+    body_file: BinaryIO | None = None
     content_length: int | None = None  # HEAD: the length GET would send
+    body_offset: int = 0

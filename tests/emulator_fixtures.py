@@ -120,6 +120,7 @@ def start_harness(
     credentials = credentials or EmulatorCredentials.default()
     events: list[ObjectCreated] = []
     server_options.setdefault("job_runner_delay_s", 0.005)
+    server_options.setdefault("buckets", (BUCKET,))
     server = EmulatorServer(
         data_dir=data_dir,
         credentials=credentials,

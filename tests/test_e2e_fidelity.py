@@ -99,7 +99,10 @@ def emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Emulator]:
     # rotation is opt-in: these tests ask for it (and stay within the 7-tag cap)
     fields = {"MEDIA_TAGGER_TAG_FIELDS": "status,etag,duration,resolution,vcodec,acodec,rotation"}
     with Emulator(
-        tmp_path_factory.mktemp("fidelity"), job_runner_delay_s=0.005, function_env=fields
+        tmp_path_factory.mktemp("fidelity"),
+        job_runner_delay_s=0.005,
+        function_env=fields,
+        buckets=[BUCKET],
     ) as running:
         yield running
 
@@ -184,7 +187,7 @@ def test_a_deleted_object_whose_job_fails_later_is_object_gone(
     tmp_path: Path, video: Media, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     fidelity = Fidelity(missing_object="fail-job")
-    with Emulator(tmp_path, job_runner_delay_s=0.005, fidelity=fidelity) as later:
+    with Emulator(tmp_path, job_runner_delay_s=0.005, fidelity=fidelity, buckets=[BUCKET]) as later:
         result, outcomes = _redeliver_for_a_deleted_object(
             Pipeline(later, oracle_client(later)), video.body, monkeypatch
         )

@@ -103,6 +103,7 @@ def emulator(
         callback_handler=callback,
         retry_interval_s=0,
         function_env={"MEDIA_TAGGER_EXTRA": "x"},
+        buckets=[BUCKET],
     ) as running:
         yield running
 
@@ -170,7 +171,12 @@ def test_a_raising_upload_function_is_retried_then_given_up(
 ) -> None:
     failing = Recorder(fail_times=100)
     with Emulator(
-        tmp_path, upload_handler=failing, callback_handler=Recorder(), retries=1, retry_interval_s=0
+        tmp_path,
+        upload_handler=failing,
+        callback_handler=Recorder(),
+        retries=1,
+        retry_interval_s=0,
+        buckets=[BUCKET],
     ) as emulator:
         put_object(transport_for(emulator), "clip.mp4")
         assert emulator.wait_idle(10)

@@ -1,177 +1,126 @@
-"""The emulator's COS XML API for one bucket request: objects, object tagging, GET Bucket.
+"""The emulator's COS XML API for one bucket request: dispatch, objects and object tagging.
 
-PUT/GET/HEAD/DELETE object (ETag = quoted MD5 hex of the body), PUT/GET/DELETE ``?tagging``
-(limits in ``emulator.cos.tagging``; tagging fires no event) and GET Bucket (ListBucketResult).
-A stored PUT calls ``on_object_created`` before the reply is sent; the callee must only queue
-it. Signatures are checked by the server before anything here runs; errors are raised as
+PUT/GET/HEAD/DELETE object (a PUT's ETag is the quoted MD5 hex of the body; every object has
+its CRC-64 in ``x-cos-hash-crc64ecma``), PUT/GET/DELETE ``?tagging`` (limits in
+``emulator.cos.tagging``; tagging fires no event); GET/HEAD with Range and If-* live in
+``emulator.cos.reads``, multipart upload in ``emulator.cos.multipart``, bucket requests and their
+existence in ``emulator.cos.buckets``. A request on a missing bucket is 404 NoSuchBucket. A stored
+PUT calls ``on_object_created`` before the reply is sent; the callee must only queue it.
+Signatures are checked by the server before anything here runs; errors are raised as
 ``ServiceError`` and rendered by the server.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
-import logging
 from collections.abc import Callable
-from dataclasses import dataclass
-from email.utils import formatdate
 
-from emulator.cos.listing import list_bucket
-from emulator.cos.store import DigestMismatchError, ObjectStore, StoredObject
-from emulator.cos.tagging import TagRules, parse_tagging_body, parse_tagging_header, tagging_nodes
+from emulator.cos.buckets import bucket_request
+from emulator.cos.created import PUT_EVENT, ObjectCreated, OnObjectCreated, announce
+from emulator.cos.errors import no_such_bucket, no_such_key
+from emulator.cos.headers import (
+    CRC64_HEADER,
+    content_md5,
+    content_type,
+    request_tags,
+    stored_headers,
+    user_meta,
+)
+from emulator.cos.multipart import MultipartApi
+from emulator.cos.multipart_list import list_parts
+from emulator.cos.multipart_store import MultipartStore
+from emulator.cos.reads import read_object
+from emulator.cos.store import DigestMismatchError, ObjectStore
+from emulator.cos.tagging import TagRules, parse_tagging_body, tagging_nodes
 from emulator.wire import ApiRequest, Reply, ServiceError
 from emulator.xmlreply import XML_CONTENT_TYPE, XmlNode, to_xml
 
-LOG = logging.getLogger(__name__)
+__all__ = ["CosApi", "ObjectCreated"]
 MAX_TAGGING_BODY = 64 * 1024
-DEFAULT_CONTENT_TYPE = "application/octet-stream"
-META_PREFIX = "x-cos-meta-"
-
-
-@dataclass(frozen=True)
-class ObjectCreated:
-    """A stored upload, as the COS trigger needs it. ``key`` is raw; ``etag`` unquoted MD5 hex."""
-
-    bucket: str
-    region: str
-    key: str
-    etag: str
-    size: int
-    content_type: str
-    version_id: str | None
-    event_name: str
-    request_headers: dict[str, str]
-    source_ip: str
-
-
-def http_date(epoch: float) -> str:
-    return formatdate(epoch, usegmt=True)
-
-
-def object_headers(obj: StoredObject) -> list[tuple[str, str]]:
-    headers = [
-        ("Content-Type", obj.content_type),
-        ("ETag", f'"{obj.etag}"'),
-        ("Last-Modified", http_date(obj.last_modified)),
-        ("Accept-Ranges", "bytes"),
-    ]
-    headers.extend(sorted(obj.meta.items()))
-    if obj.tags:
-        headers.append(("x-cos-tagging-count", str(len(obj.tags))))
-    if obj.version_id:
-        headers.append(("x-cos-version-id", obj.version_id))
-    return headers
 
 
 def _xml_reply(root: str, nodes: list[XmlNode], status: int = 200) -> Reply:
     return Reply(status, [("Content-Type", XML_CONTENT_TYPE)], to_xml(root, nodes))
 
 
-def _no_such_key() -> ServiceError:
-    return ServiceError(404, "NoSuchKey", "The specified key does not exist.")
-
-
-def _content_md5(request: ApiRequest) -> bytes | None:
-    value = request.headers.get("content-md5")
-    if value is None:
-        return None
-    try:
-        digest = base64.b64decode(value, validate=True)
-    except (binascii.Error, ValueError):
-        digest = b""
-    if len(digest) != 16:
-        raise ServiceError(400, "InvalidDigest", "The Content-MD5 you specified is not valid.")
-    return digest
+def _not_allowed(request: ApiRequest, what: str) -> ServiceError:
+    return ServiceError(405, "MethodNotAllowed", f"{request.method} {what} is not allowed.")
 
 
 class CosApi:
     def __init__(
         self,
         store: ObjectStore,
-        on_object_created: Callable[[ObjectCreated], None] | None = None,
+        on_object_created: OnObjectCreated | None = None,
+        uploads: MultipartStore | None = None,
         tag_rules: TagRules | None = None,
     ) -> None:
         self._store = store
+        self._uploads = uploads if uploads is not None else MultipartStore(store.data_dir)
         self._on_object_created = on_object_created
         self._tag_rules = tag_rules or TagRules()
+        self._multipart = MultipartApi(store, self._uploads, on_object_created, self._tag_rules)
 
     def handle(self, request: ApiRequest) -> Reply:
         """Answer one request on ``<bucket>.cos.<region>.myqcloud.com``."""
         if not request.key:
-            return self._bucket_request(request)
-        if request.has_param("uploads") or request.has_param("uploadId"):
-            raise ServiceError(501, "NotImplemented", "Multipart upload is not emulated.")
-        if request.has_param("tagging"):
-            return self._tagging_request(request)
-        operations = {
-            "PUT": self._put_object,
-            "GET": self._get_object,
-            "HEAD": self._get_object,
-            "DELETE": self._delete_object,
-        }
-        operation = operations.get(request.method)
+            return bucket_request(self._store, self._uploads, request)
+        if not self._store.bucket_exists(request.bucket):
+            request.body.drain()
+            if request.method == "HEAD":
+                return Reply(404)  # HEAD answers carry no body
+            raise no_such_bucket()
+        operation = self._operation(request)
         if operation is None:
-            raise ServiceError(405, "MethodNotAllowed", f"{request.method} is not allowed here.")
+            request.body.drain()
+            raise _not_allowed(request, "on this resource")
         return operation(request)
+
+    def _operation(self, request: ApiRequest) -> Callable[[ApiRequest], Reply] | None:
+        method = request.method
+        if request.has_param("uploads"):
+            return self._multipart.initiate if method == "POST" else None
+        if request.has_param("uploadId"):
+            return {
+                "PUT": self._multipart.upload_part,
+                "POST": self._multipart.complete,
+                "DELETE": self._multipart.abort,
+                "GET": lambda r: list_parts(self._uploads, r),
+            }.get(method)
+        if request.has_param("tagging"):
+            return self._tagging_request
+        return {
+            "PUT": self._put_object,
+            "GET": lambda r: read_object(self._store, r),
+            "HEAD": lambda r: read_object(self._store, r),
+            "DELETE": self._delete_object,
+        }.get(method)
 
     # -- objects --------------------------------------------------------------------------------
     def _put_object(self, request: ApiRequest) -> Reply:
-        tags: tuple[tuple[str, str], ...] = ()
-        if "x-cos-tagging" in request.headers:
-            tags = parse_tagging_header(request.headers["x-cos-tagging"])
-            self._tag_rules.validate(tags)
-        meta = {k: v for k, v in request.headers.items() if k.startswith(META_PREFIX)}
+        if "x-cos-copy-source" in request.headers:
+            request.body.drain()
+            raise ServiceError(501, "NotImplemented", "PUT Object - Copy is not emulated.")
+        headers = request.headers
         try:
             stored = self._store.put_object(
                 request.bucket,
                 request.key,
                 request.body.chunks(),
-                content_type=request.headers.get("content-type") or DEFAULT_CONTENT_TYPE,
-                meta=meta,
-                tags=tags,
-                expected_md5=_content_md5(request),
+                content_type=content_type(headers),
+                meta=user_meta(headers),
+                tags=request_tags(headers, self._tag_rules),
+                headers=stored_headers(headers),
+                expected_md5=content_md5(headers),
             )
         except DigestMismatchError as exc:
             raise ServiceError(
                 400, "BadDigest", "The Content-MD5 does not match the body."
             ) from exc
-        self._announce(request, stored)
-        headers = [("ETag", f'"{stored.etag}"')]
+        announce(self._on_object_created, request, stored, PUT_EVENT)
+        reply_headers = [("ETag", f'"{stored.etag}"'), (CRC64_HEADER, stored.crc64 or "0")]
         if stored.version_id:
-            headers.append(("x-cos-version-id", stored.version_id))
-        return Reply(200, headers)
-
-    def _announce(self, request: ApiRequest, stored: StoredObject) -> None:
-        if self._on_object_created is None:
-            return
-        event = ObjectCreated(
-            bucket=stored.bucket,
-            region=request.region,
-            key=stored.key,
-            etag=stored.etag,
-            size=stored.size,
-            content_type=stored.content_type,
-            version_id=stored.version_id,
-            event_name="cos:ObjectCreated:Put",
-            request_headers=dict(request.raw_headers),
-            source_ip=request.client_ip,
-        )
-        try:
-            self._on_object_created(event)
-        except Exception:  # the upload succeeded; a broken trigger must not fail it
-            LOG.exception("on_object_created failed for %s", stored.key)
-
-    def _get_object(self, request: ApiRequest) -> Reply:
-        stored = self._store.head(request.bucket, request.key)
-        if stored is None:
-            if request.method == "HEAD":
-                return Reply(404)  # COS answers HEAD 404 without a body
-            raise _no_such_key()
-        path = self._store.body_path(request.bucket, request.key)
-        headers = object_headers(stored)
-        if request.method == "HEAD":
-            return Reply(200, headers, content_length=stored.size)
-        return Reply(200, headers, body_file=path, content_length=stored.size)
+            reply_headers.append(("x-cos-version-id", stored.version_id))
+        return Reply(200, reply_headers)
 
     def _delete_object(self, request: ApiRequest) -> Reply:
         self._store.delete(request.bucket, request.key)
@@ -183,7 +132,7 @@ class CosApi:
         stored = self._store.head(request.bucket, request.key)
         if stored is None:
             request.body.drain()
-            raise _no_such_key()
+            raise no_such_key()
         if request.method == "GET":
             return _xml_reply("Tagging", tagging_nodes(stored.tags))
         if request.method == "DELETE":
@@ -193,16 +142,6 @@ class CosApi:
             tags = parse_tagging_body(request.body.read_all(MAX_TAGGING_BODY))
             self._tag_rules.validate(tags)
             if self._store.put_tags(request.bucket, request.key, tags) is None:
-                raise _no_such_key()
+                raise no_such_key()
             return Reply(200)
-        raise ServiceError(405, "MethodNotAllowed", f"{request.method} ?tagging is not allowed.")
-
-    # -- bucket ---------------------------------------------------------------------------------
-    def _bucket_request(self, request: ApiRequest) -> Reply:
-        if request.method == "GET":
-            return list_bucket(self._store, request)
-        if request.method in ("PUT", "HEAD"):
-            return Reply(200)  # buckets exist on first use
-        raise ServiceError(
-            405, "MethodNotAllowed", f"{request.method} on a bucket is not emulated."
-        )
+        raise _not_allowed(request, "?tagging")

@@ -1,10 +1,13 @@
-"""The emulator's COS object store: object bytes and JSON metadata in a data folder on disk.
+"""The emulator's COS object store: buckets, object bytes and JSON metadata in a data folder.
 
-Layout: ``<data_dir>/cos/<bucket>/<sha256(key)>.bin`` holds the bytes and ``.json`` beside it the
-metadata (key, etag, size, content type, last modified, tags, x-cos-meta-*, version id). Keys
-are hashed for file names so any key (spaces, CJK, '+', '%', '/') is safe on disk. An in-memory
-index (loaded from disk on first use of a bucket) answers listings. Buckets exist on first use.
-This module knows nothing about HTTP, XML or signatures.
+Layout: a bucket is the folder ``<data_dir>/cos/<bucket>/`` (it exists once created, and stays
+across restarts); ``<sha256(key)>.bin`` in it holds an object's bytes and ``.json`` beside it the
+metadata (key, etag, size, CRC-64, content type, last modified, tags, x-cos-meta-*, standard
+headers, version id). Keys are hashed for file names so any key (spaces, CJK, '+', '%', '/') is
+safe on disk. An in-memory index (loaded from disk on first use of a bucket) feeds listings.
+Writing an object here creates its bucket folder: the HTTP API refuses missing buckets before it
+calls the store, the store itself does not (tests seed objects through it). This module knows
+nothing about HTTP, XML or signatures.
 """
 
 from __future__ import annotations
@@ -12,23 +15,30 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shutil
 import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
+from typing import BinaryIO
+
+from emulator.cos.bodies import DigestMismatchError, write_temp_body
 
 Tags = tuple[tuple[str, str], ...]
-
-
-class DigestMismatchError(ValueError):
-    """The body's MD5 differs from the Content-MD5 the client sent."""
+__all__ = ["DigestMismatchError", "ObjectStore", "StoredObject", "Tags"]
 
 
 @dataclass(frozen=True)
 class StoredObject:
-    """One object's metadata. ``etag`` is the unquoted MD5 hex of the body."""
+    """One object's metadata.
+
+    ``etag`` is unquoted: the MD5 hex of the body for a PUT, ``<32 hex>-<parts>`` for a completed
+    multipart upload. ``crc64`` is the decimal CRC-64/XZ (None for records written before the
+    emulator stored it, as COS has none for old objects). ``headers`` are the standard headers
+    stored with the object (Cache-Control, Content-Disposition, ...), by their canonical names.
+    """
 
     bucket: str
     key: str
@@ -39,32 +49,46 @@ class StoredObject:
     tags: Tags = ()
     meta: Mapping[str, str] = field(default_factory=dict)
     version_id: str | None = None
-
-
-@dataclass(frozen=True)
-class ListingPage:
-    objects: tuple[StoredObject, ...]
-    common_prefixes: tuple[str, ...]
-    is_truncated: bool
-    next_marker: str | None
+    crc64: str | None = None
+    headers: Mapping[str, str] = field(default_factory=dict)
 
 
 def _file_stem(key: str) -> str:
     return hashlib.sha256(key.encode("utf-8")).hexdigest()
 
 
-def _utf8_order(key: str) -> bytes:
-    return key.encode("utf-8")
-
-
 class ObjectStore:
     """Thread-safe object store. Every write replaces files atomically (temp file + rename)."""
 
     def __init__(self, data_dir: Path, clock: Callable[[], float] = time.time) -> None:
-        self._root = Path(data_dir) / "cos"
+        self.data_dir = Path(data_dir)
+        self._root = self.data_dir / "cos"
         self._clock = clock
         self._lock = threading.RLock()
         self._index: dict[str, dict[str, StoredObject]] = {}
+
+    # -- buckets --------------------------------------------------------------------------------
+    def bucket_exists(self, bucket: str) -> bool:
+        return self._bucket_dir(bucket).is_dir()
+
+    def create_bucket(self, bucket: str) -> bool:
+        """Create the bucket; False when it exists already."""
+        with self._lock:
+            directory = self._bucket_dir(bucket)
+            if directory.is_dir():
+                return False
+            directory.mkdir(parents=True)
+            return True
+
+    def delete_bucket(self, bucket: str) -> None:
+        """Remove an existing bucket that holds no object (the caller checks both)."""
+        with self._lock:
+            self._index.pop(bucket, None)
+            shutil.rmtree(self._bucket_dir(bucket), ignore_errors=True)
+
+    def is_empty(self, bucket: str) -> bool:
+        with self._lock:
+            return not self._bucket(bucket)
 
     # -- reads ----------------------------------------------------------------------------------
     def head(self, bucket: str, key: str) -> StoredObject | None:
@@ -78,48 +102,25 @@ class ObjectStore:
                 return None
             return self._bucket_dir(bucket) / f"{_file_stem(key)}.bin"
 
+    def open_object(self, bucket: str, key: str) -> tuple[StoredObject, BinaryIO] | None:
+        """The metadata and an open file of the same version of the object (an overwrite
+        replaces the file, the open one keeps the old bytes); the caller closes it."""
+        with self._lock:
+            stored = self._bucket(bucket).get(key)
+            if stored is None:
+                return None
+            path = self._bucket_dir(bucket) / f"{_file_stem(key)}.bin"
+            return stored, path.open("rb")
+
+    def objects(self, bucket: str) -> dict[str, StoredObject]:
+        """A snapshot of the bucket's objects by key (for listings)."""
+        with self._lock:
+            return dict(self._bucket(bucket))
+
     def read_bytes(self, bucket: str, key: str) -> bytes | None:
         with self._lock:
             path = self.body_path(bucket, key)
             return path.read_bytes() if path is not None else None
-
-    def list_objects(
-        self,
-        bucket: str,
-        *,
-        prefix: str = "",
-        marker: str = "",
-        max_keys: int = 1000,
-        delimiter: str = "",
-    ) -> ListingPage:
-        """Keys > marker with ``prefix``, in UTF-8 byte order; ``delimiter`` rolls up prefixes."""
-        with self._lock:
-            objects = dict(self._bucket(bucket))
-        marker_order = _utf8_order(marker)
-        keys = sorted(
-            (k for k in objects if k.startswith(prefix) and _utf8_order(k) > marker_order),
-            key=_utf8_order,
-        )
-        listed: list[StoredObject] = []
-        prefixes: list[str] = []
-        last = ""
-        for key in keys:
-            rolled = _rolled_up(key, prefix, delimiter)
-            # Every entry of a page sorts after the marker, common prefixes too: a page that
-            # ended on "dir/" (NextMarker) must not list "dir/" again (S3/COS GET Bucket).
-            if rolled is not None and (
-                (prefixes and prefixes[-1] == rolled) or _utf8_order(rolled) <= marker_order
-            ):
-                continue
-            if len(listed) + len(prefixes) >= max_keys:
-                return ListingPage(tuple(listed), tuple(prefixes), True, last or None)
-            if rolled is not None:
-                prefixes.append(rolled)
-                last = rolled
-            else:
-                listed.append(objects[key])
-                last = key
-        return ListingPage(tuple(listed), tuple(prefixes), False, None)
 
     # -- writes ---------------------------------------------------------------------------------
     def put_object(
@@ -131,32 +132,36 @@ class ObjectStore:
         content_type: str,
         meta: Mapping[str, str],
         tags: Tags = (),
+        headers: Mapping[str, str] | None = None,
         expected_md5: bytes | None = None,
+        etag: str | None = None,
     ) -> StoredObject:
         """Store the body streamed in ``chunks``; replaces any previous object and its tags.
 
         ``expected_md5`` (raw digest of Content-MD5): DigestMismatchError leaves the old object.
+        ``etag`` replaces the body's MD5 as ETag (a completed multipart upload's ETag).
         """
         directory = self._bucket_dir(bucket)
         directory.mkdir(parents=True, exist_ok=True)
-        tmp_name, etag, size = _write_temp_body(directory, chunks, expected_md5)
+        body = write_temp_body(directory, chunks, expected_md5)
         try:
             stored = StoredObject(
                 bucket=bucket,
                 key=key,
-                etag=etag,
-                size=size,
+                etag=etag or body.md5_hex,
+                size=body.size,
                 content_type=content_type,
                 last_modified=self._clock(),
                 tags=tuple(tags),
                 meta=dict(meta),
+                crc64=body.crc64,
+                headers=dict(headers or {}),
             )
             with self._lock:
-                os.replace(tmp_name, directory / f"{_file_stem(key)}.bin")
+                os.replace(body.temp_path, directory / f"{_file_stem(key)}.bin")
                 self._save(stored)
         finally:
-            if os.path.exists(tmp_name):
-                os.unlink(tmp_name)
+            body.discard()
         return stored
 
     def put_tags(self, bucket: str, key: str, tags: Tags) -> StoredObject | None:
@@ -207,37 +212,9 @@ class ObjectStore:
         directory = self._bucket_dir(stored.bucket)
         record = asdict(stored)
         record["meta"] = dict(stored.meta)
+        record["headers"] = dict(stored.headers)
         fd, tmp_name = tempfile.mkstemp(dir=directory, suffix=".tmp")
         with os.fdopen(fd, "w", encoding="utf-8") as out:
             json.dump(record, out, ensure_ascii=False)
         os.replace(tmp_name, directory / f"{_file_stem(stored.key)}.json")
         self._bucket(stored.bucket)[stored.key] = stored
-
-
-def _write_temp_body(
-    directory: Path, chunks: Iterable[bytes], expected_md5: bytes | None
-) -> tuple[str, str, int]:
-    """Stream the body into a temp file: (temp file name, MD5 hex, size)."""
-    digest = hashlib.md5(usedforsecurity=False)
-    size = 0
-    fd, tmp_name = tempfile.mkstemp(dir=directory, suffix=".part")
-    try:
-        with os.fdopen(fd, "wb") as out:
-            for chunk in chunks:
-                digest.update(chunk)
-                size += len(chunk)
-                out.write(chunk)
-        if expected_md5 is not None and digest.digest() != expected_md5:
-            raise DigestMismatchError("Content-MD5 does not match the body")
-    except BaseException:
-        os.unlink(tmp_name)
-        raise
-    return tmp_name, digest.hexdigest(), size
-
-
-def _rolled_up(key: str, prefix: str, delimiter: str) -> str | None:
-    """The common prefix ``key`` rolls up into under ``delimiter``, or None."""
-    if not delimiter:
-        return None
-    cut = key.find(delimiter, len(prefix))
-    return key[: cut + len(delimiter)] if cut >= 0 else None

@@ -5,6 +5,9 @@ avi, PCM wav, AAC m4a) and reused under many hostile keys: spaces, CJK, '+', '%'
 '&', RTL and zero-width marks, dot segments, emoji, upper-case extensions, 700-character keys.
 Next to them: non-media bytes (random, a PDF) under media extensions (CI fails them: a failure
 status is expected), and objects the upload filter skips (.txt, empty files: no tags expected).
+Every ``MULTIPART_EVERY``-th object is the mp4 sample grown past 2 MiB with an mp4 ``free`` box
+(ffprobe still reads it): it goes up by multipart (3 parts) and its ETag tag must be the
+``<hex>-3`` ETag that CompleteMultipartUpload answered.
 
 Expected tags are derived here from ffprobe's own JSON of each sample with the documented formatting
 (README "Tags"), not through ``shared.media.tags``, so the soak checks the pipeline against an
@@ -17,6 +20,7 @@ import hashlib
 import json
 import random
 import shutil
+import struct
 import subprocess
 from dataclasses import dataclass
 from fractions import Fraction
@@ -28,6 +32,10 @@ NOT_MEDIA_STATUS = "failed:ResourceNotSupported"  # what CI reports for bytes it
 _LAVFI_VIDEO = "testsrc=size={size}:rate={rate}:duration=1"
 _LAVFI_AUDIO = "sine=frequency={hz}:sample_rate={rate}:duration=1"
 _PDF_LIKE = b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj <<>> endobj\n" * 40
+MULTIPART_EVERY = 25
+MULTIPART_SIZE = 2 * 1024 * 1024 + 512 * 1024  # 3 parts of 1 MiB (upload_file's default)
+MULTIPART_PARTS = 3
+_PROBE_ARGS = ("-v", "error", "-print_format", "json", "-show_format", "-show_streams")
 
 
 @dataclass(frozen=True)
@@ -81,6 +89,13 @@ class PlannedObject:
     content_type: str
     kind: str  # MEDIA, NOT_MEDIA or FILTERED
     expected: dict[str, str]  # field -> value under the tag prefix; {} means "no tags at all"
+    parts: int = 0  # > 0: sent by multipart; "etag" is then the ETag Complete answers
+
+    def expected_with(self, uploaded_etag: str) -> dict[str, str]:
+        """``expected`` with a multipart object's ETag filled in from the upload's answer."""
+        if not self.parts:
+            return self.expected
+        return {**self.expected, "etag": uploaded_etag}
 
 
 def _ffmpeg_command(ffmpeg: str, spec: SampleSpec, target: Path) -> list[str]:
@@ -94,6 +109,12 @@ def _ffmpeg_command(ffmpeg: str, spec: SampleSpec, target: Path) -> list[str]:
     return [*command, *spec.codecs, "-shortest", str(target)]
 
 
+def _probe(ffprobe: str, target: Path) -> dict[str, Any]:
+    probed = subprocess.run([ffprobe, *_PROBE_ARGS, str(target)], check=True, capture_output=True)
+    result: dict[str, Any] = json.loads(probed.stdout)
+    return result
+
+
 def make_samples(directory: Path, specs: tuple[SampleSpec, ...] = SAMPLE_SPECS) -> list[Sample]:
     """Every sample made and probed; RuntimeError when ffmpeg or ffprobe is missing or fails."""
     ffmpeg, ffprobe = shutil.which("ffmpeg"), shutil.which("ffprobe")
@@ -104,15 +125,34 @@ def make_samples(directory: Path, specs: tuple[SampleSpec, ...] = SAMPLE_SPECS) 
         target = directory / f"{spec.name}.{spec.extension}"
         try:
             subprocess.run(_ffmpeg_command(ffmpeg, spec, target), check=True, capture_output=True)
-            probed = subprocess.run(
-                [ffprobe, "-v", "error", "-print_format", "json", "-show_format", "-show_streams",
-                 str(target)],
-                check=True, capture_output=True,
-            )  # fmt: skip
+            probe = _probe(ffprobe, target)
         except subprocess.CalledProcessError as exc:
             raise RuntimeError(f"ffmpeg could not make the {spec.name} sample") from exc
-        samples.append(Sample(spec, target.read_bytes(), json.loads(probed.stdout)))
+        samples.append(Sample(spec, target.read_bytes(), probe))
     return samples
+
+
+def with_free_box(data: bytes, size: int, seed: int) -> bytes:
+    """An mp4 grown to ``size`` bytes by a trailing ``free`` box of pseudo-random filler."""
+    filler = size - len(data)
+    if filler < 8:
+        raise ValueError(f"{size} bytes leave no room for a free box after {len(data)}")
+    payload = random.Random(seed).randbytes(filler - 8)
+    return data + struct.pack(">I", filler) + b"free" + payload
+
+
+def make_multipart_sample(directory: Path, sample: Sample, size: int = MULTIPART_SIZE) -> Sample:
+    """``sample`` (an mp4) padded to ``size`` with a free box, probed again by ffprobe."""
+    ffprobe = shutil.which("ffprobe")
+    if ffprobe is None:
+        raise RuntimeError("the soak needs ffprobe (apt-get install ffmpeg)")
+    target = directory / f"{sample.spec.name}-multipart.{sample.spec.extension}"
+    target.write_bytes(with_free_box(sample.data, size, seed=len(sample.data)))
+    try:
+        probe = _probe(ffprobe, target)
+    except subprocess.CalledProcessError as exc:
+        raise RuntimeError("ffprobe could not read the padded multipart sample") from exc
+    return Sample(sample.spec, target.read_bytes(), probe)
 
 
 def md5_hex(data: bytes) -> str:
@@ -166,14 +206,31 @@ def _filtered(index: int, key: str) -> PlannedObject:
     return PlannedObject(f"{key}.mp4", b"", "video/mp4", FILTERED, {})  # empty object
 
 
-def plan_objects(count: int, prefix: str, samples: list[Sample], seed: int) -> list[PlannedObject]:
-    """``count`` objects under ``prefix``: 70 % media, 15 % not media, 15 % filtered."""
+def _multipart(key: str, sample: Sample) -> PlannedObject:
+    fields = expected_media_fields(sample.probe, etag="")  # the etag is known once uploaded
+    extension = sample.spec.extension
+    return PlannedObject(
+        f"{key}.{extension}", sample.data, sample.spec.content_type, MEDIA, fields, MULTIPART_PARTS
+    )
+
+
+def plan_objects(
+    count: int,
+    prefix: str,
+    samples: list[Sample],
+    seed: int,
+    multipart_sample: Sample | None = None,
+) -> list[PlannedObject]:
+    """``count`` objects under ``prefix``: 70 % media, 15 % not media, 15 % filtered; when
+    ``multipart_sample`` is given, every ``MULTIPART_EVERY``-th object is that sample instead."""
     rng = random.Random(seed)
     planned = []
     for index in range(count):
         key = f"{prefix}{KEY_SHAPES[index % len(KEY_SHAPES)]}{index:04d}"
         slot = index % 20
-        if slot < 14:
+        if multipart_sample is not None and index % MULTIPART_EVERY == MULTIPART_EVERY - 1:
+            planned.append(_multipart(key, multipart_sample))
+        elif slot < 14:
             planned.append(_media(index, key, samples[index % len(samples)]))
         elif slot < 17:
             planned.append(_not_media(index, key, rng))

@@ -2,8 +2,9 @@
 faults, then an outcome check of every object (nothing lost, nothing wrong).
 
 Phase "clean": N uploads in parallel (emulator.soak.plan: mixed media, non-media, filtered,
-hostile keys). Phase "faults": the same on a fresh emulator with a share of COS and CI requests
-answering 503/429 and callbacks dropped or duplicated, then ``reconcile`` (shared.ops.api) until
+hostile keys, multipart-sized media sent in parts as cos-python-sdk-v5's upload_file would).
+Phase "faults": the same on a fresh emulator with a share of COS and CI requests answering
+503/429 and callbacks dropped or duplicated, then ``reconcile`` (shared.ops.api) until
 a pass meets no transient error. Every object's tags are then compared with what it must carry.
 The functions' JSON log lines go to a file that is scanned for secrets. Prints a summary and
 returns non-zero when anything was lost, wrong or leaked. It never talks to the cloud.
@@ -27,14 +28,15 @@ import requests
 from requests.adapters import HTTPAdapter
 
 from emulator.app import Emulator
-from emulator.soak.plan import PlannedObject, make_samples, plan_objects
+from emulator.soak.plan import PlannedObject, make_multipart_sample, make_samples, plan_objects
 from emulator.soak.report import PhaseResult, SoakOptions, report
+from emulator.upload_client import upload_object
 from shared.contract.callback_token import mint_callback_token, mint_callback_token_v2
 from shared.decision_log import configure_logging
 from shared.models import ObjectRef
 from shared.tencent.cos_client import CosClient
 from shared.tencent.credentials import credential_from_environ
-from shared.tencent.endpoints import Endpoint, cos_host
+from shared.tencent.endpoints import Endpoint
 from shared.tencent.transport import Transport
 
 BUCKET, REGION, PREFIX = "soak-1250000000", "ap-guangzhou", "media:"
@@ -74,18 +76,18 @@ def driver_transport(emulator: Emulator, workers: int) -> Transport:
 _APPLIED = re.compile(r"(?P<etag>[0-9a-f]{32}(?:-[0-9]+)?)/[0-9]{8}T[0-9]{6}Z/j[0-9a-f]{32}")
 
 
-def upload_all(transport: Transport, objects: list[PlannedObject], workers: int) -> None:
-    host = cos_host(BUCKET, REGION)
+def upload_all(transport: Transport, objects: list[PlannedObject], workers: int) -> list[str]:
+    """Every object stored (PUT, or multipart above 1 MiB); the ETags COS answered, in order."""
 
-    def put(item: PlannedObject) -> None:
-        headers = {"Content-Type": item.content_type}
-        transport.request("cos", "PUT", host, item.key, headers=headers, body=item.data)
+    def put(item: PlannedObject) -> str:
+        obj = ObjectRef(BUCKET, REGION, item.key)
+        return upload_object(transport, obj, item.data, item.content_type)
 
     with ThreadPoolExecutor(workers, thread_name_prefix="soak-upload") as pool:
-        list(pool.map(put, objects))
+        return list(pool.map(put, objects))
 
 
-def verdict(item: PlannedObject, tags: dict[str, str]) -> str:
+def verdict(item: PlannedObject, tags: dict[str, str], uploaded_etag: str) -> str:
     """correct / lost / wrong; the etag tag must name the job it came from (<etag>/<time>/<id>)."""
     ours = {k[len(PREFIX) :]: v for k, v in tags.items() if k.startswith(PREFIX)}
     applied = _APPLIED.fullmatch(ours.get("etag", ""))
@@ -93,24 +95,30 @@ def verdict(item: PlannedObject, tags: dict[str, str]) -> str:
         ours["etag"] = applied["etag"]
     elif "etag" in ours:
         return "wrong"
-    if ours == item.expected and len(ours) == len(tags):
+    expected = item.expected_with(uploaded_etag)
+    multipart_form = re.fullmatch(f"[0-9a-f]{{32}}-{item.parts}", uploaded_etag)
+    if item.parts and multipart_form is None:
+        return "wrong"  # a multipart object must carry COS's "<hex>-<parts>" ETag
+    if ours == expected and len(ours) == len(tags):
         return "correct"
-    return "lost" if item.expected and "status" not in ours else "wrong"
+    return "lost" if expected and "status" not in ours else "wrong"
 
 
-def check_outcomes(transport: Transport, objects: list[PlannedObject], result: PhaseResult) -> None:
+def check_outcomes(
+    transport: Transport, objects: list[PlannedObject], etags: list[str], result: PhaseResult
+) -> None:
     cos = CosClient(transport)
 
     def read(item: PlannedObject) -> dict[str, str]:
         return dict(cos.get_object_tagging(ObjectRef(BUCKET, REGION, item.key)))
 
     with ThreadPoolExecutor(8, thread_name_prefix="soak-check") as pool:
-        for item, tags in zip(objects, pool.map(read, objects)):
-            found = verdict(item, tags)
+        for item, etag, tags in zip(objects, etags, pool.map(read, objects)):
+            found = verdict(item, tags, etag)
             result.verdicts[found] += 1
             if found != "correct" and len(result.problems) < 10:
                 result.problems.append(
-                    f"{found}: {item.key[:80]!r} has {tags}, expected {item.expected}"
+                    f"{found}: {item.key[:80]!r} has {tags}, expected {item.expected_with(etag)}"
                 )
 
 
@@ -152,7 +160,7 @@ def run_phase(name: str, objects: list[PlannedObject], options: SoakOptions, scr
               counter: RetryCounter) -> PhaseResult:  # fmt: skip
     result = PhaseResult(name, len(objects))
     counter.counts.clear()
-    with Emulator(scratch / name, job_runner_delay_s=0.01) as emulator:
+    with Emulator(scratch / name, job_runner_delay_s=0.01, buckets=[BUCKET]) as emulator:
         if name == "faults":
             emulator.faults.random_failures(options.failure_rate, (503, 429), seed=options.seed)
             emulator.faults.random_callback_faults(
@@ -160,7 +168,7 @@ def run_phase(name: str, objects: list[PlannedObject], options: SoakOptions, scr
             )
         transport = driver_transport(emulator, options.workers)
         started, since = time.monotonic(), time.time()
-        upload_all(transport, objects, options.workers)
+        etags = upload_all(transport, objects, options.workers)
         result.settled = emulator.wait_idle(options.timeout_s)
         result.seconds = time.monotonic() - started
         if name == "faults" and options.reconcile:
@@ -168,7 +176,7 @@ def run_phase(name: str, objects: list[PlannedObject], options: SoakOptions, scr
         result.injected = emulator.faults.summary()
         emulator.faults.random_failures(0.0)
         emulator.faults.random_callback_faults(0.0, 0.0)
-        check_outcomes(transport, objects, result)
+        check_outcomes(transport, objects, etags, result)
         result.retries = Counter(counter.counts)
         result.scf_retries = emulator.stats()["upload_failures"]
         result.absorbed = absorbed_duplicates(emulator)
@@ -205,9 +213,10 @@ def run_soak(options: SoakOptions, out: TextIO) -> tuple[int, list[PhaseResult]]
     with tempfile.TemporaryDirectory(prefix="cos-soak-") as scratch_dir:
         scratch = Path(scratch_dir)
         samples = make_samples(scratch)
+        big = make_multipart_sample(scratch, samples[0])
         with captured_logs(scratch / "functions.log", counter):
             for name in options.phases:
-                objects = plan_objects(options.uploads, f"{name}/", samples, options.seed)
+                objects = plan_objects(options.uploads, f"{name}/", samples, options.seed, big)
                 results.append(run_phase(name, objects, options, scratch, counter))
     report(results, options, out)
     return (1 if any(r.failed for r in results) else 0), results
