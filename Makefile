@@ -43,7 +43,7 @@ demo: $(STAMP) ffmpeg
 
 # 500 parallel uploads through the emulator, clean and then with 10 % COS/CI 503/429 and 5 % of
 # callbacks dropped or duplicated, followed by reconcile; exits non-zero if any object is lost or
-# wrong (figures: README "Soak run"). SOAK_ARGS passes options, e.g. SOAK_ARGS="--uploads 100".
+# wrong (figures: docs/soak.md). SOAK_ARGS passes options, e.g. SOAK_ARGS="--uploads 100".
 soak: $(STAMP) ffmpeg
 	$(BIN)/python -m emulator soak $(SOAK_ARGS)
 

@@ -1,7 +1,7 @@
 """Helpers for the end-to-end pipeline tests: media samples, independent expectations, an oracle.
 
 Media are generated once with ffmpeg; the tags a file should get are computed here from an
-independent ``ffprobe`` run and the README's formatting rules, never from the emulator's or the
+independent ``ffprobe`` run and docs/tags.md's formatting rules, never from the emulator's or the
 functions' own output. Uploads and tag reads go through cos-python-sdk-v5 (test-only oracle) so
 a shared bug in ``shared.*`` cannot hide itself. ``Pipeline`` counts what one step cost at the
 emulator. Nothing here sleeps except polling with a deadline.
@@ -33,7 +33,7 @@ REGION = "ap-guangzhou"
 BUCKET = "e2e-1250000000"
 CI_HOST = f"{BUCKET}.ci.{REGION}.myqcloud.com"
 PREFIX = "media:"
-# README "How it works": upload = GET ?tagging + POST /jobs; callback = GET /jobs/<id> + HEAD +
+# docs/functions.md: upload = GET ?tagging + POST /jobs; callback = GET /jobs/<id> + HEAD +
 # GET ?tagging, then PUT ?tagging when the tags change; plus the client's own PUT Object.
 README_REQUESTS = Counter(
     {
@@ -93,7 +93,7 @@ def _three_decimals_trimmed(value: Fraction) -> str:
 
 
 def expected_tags(media: Media, etag: str | None = None) -> dict[str, str]:
-    """What the README says a successful result looks like, from the test's own ffprobe run."""
+    """What docs/tags.md says a successful result looks like, from the test's own ffprobe run."""
     fmt = media.probe["format"]
     streams = media.probe["streams"]
     video = next((s for s in streams if s["codec_type"] == "video"), None)

@@ -105,7 +105,7 @@ def fill(emulator: Emulator, video: Media, audio: Media) -> Bucket:
     for i in range(35):
         bucket.put(emulator, f"tagged/{i:03d}.mp4", video.body, tags=done)  # not resubmitted
     stale = ((PREFIX + "status", "ok"), (PREFIX + "etag", "0" * 32), USER_TAG)
-    # README "The 10-tag limit": with one user tag our lowest-priority field gives way.
+    # docs/tags.md "The 10-tag limit": with one user tag our lowest-priority field gives way.
     ours = {k: v for k, v in expected_tags(video).items() if k != PREFIX + "rotation"}
     for i in range(5):
         want = {**ours, USER_TAG[0]: USER_TAG[1]}

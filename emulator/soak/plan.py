@@ -7,7 +7,7 @@ Next to them: non-media bytes (random, a PDF) under media extensions (CI fails t
 status is expected), and objects the upload filter skips (.txt, empty files: no tags expected).
 
 Expected tags are derived here from ffprobe's own JSON of each sample with the documented formatting
-(README "Tags"), not through ``shared.media.tags``, so the soak checks the pipeline against an
+(docs/tags.md), not through ``shared.media.tags``, so the soak checks the pipeline against an
 independent oracle. This module runs ffmpeg/ffprobe but sends no request and starts no server.
 """
 
@@ -131,7 +131,7 @@ def _fps(rate: str) -> str | None:
 
 
 def expected_media_fields(probe: dict[str, Any], etag: str) -> dict[str, str]:
-    """The README's formatting applied to ffprobe's JSON: what the tags of a sample must say."""
+    """docs/tags.md's formatting applied to ffprobe's JSON: what the tags of a sample must say."""
     fmt, streams = probe["format"], probe.get("streams", [])
     video, audio = _first(streams, "video"), _first(streams, "audio")
     fields = {"status": "ok", "etag": etag, "duration": f"{float(fmt['duration']):.3f}"}

@@ -1,12 +1,13 @@
 """The callback use case: a CI job-finished notice -> verified result -> merged tags on the object.
 
-Order matters and is the security model (README "Callback security"): method, token presence,
-parse, token bound to the claimed bucket/key (constant time), bucket allow-list -- all before any
-remote call. The body is only a hint: the job is fetched again with GET /jobs/<id> under our own
-credentials, must name the same bucket/object and be finished, and only its result is written.
-HEAD guards against stale results (ETag in the job's UserData), GET ?tagging feeds the merge;
-that part after authentication is ``shared.results.writer.JobResultWriter``, shared with reconcile.
-Every request ends in exactly one decision log line. Written against ports only: no HTTP here.
+Order matters and is the security model (docs/architecture.md "The callback's checks",
+SECURITY.md): method, token presence, parse, token bound to the claimed bucket/key (constant time),
+bucket allow-list -- all before any remote call. The body is only a hint: the job is fetched again
+with GET /jobs/<id> under our own credentials, must name the same bucket/object and be finished,
+and only its result is written. HEAD guards against stale results (ETag in the job's UserData), GET
+?tagging feeds the merge; that part after authentication is
+``shared.results.writer.JobResultWriter``, shared with reconcile. Every request ends in exactly one
+decision log line. Written against ports only: no HTTP here.
 """
 
 from __future__ import annotations
