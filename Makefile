@@ -38,8 +38,9 @@ fmt: $(STAMP)
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
+# FILE may contain spaces: make demo FILE="my clip.mp4" (read from the environment, not re-split).
 demo: $(STAMP) ffmpeg
-	$(BIN)/python -m emulator demo $(FILE)
+	$(BIN)/python -m emulator demo $${FILE:+"$$FILE"}
 
 # 500 parallel uploads through the emulator, clean and then with 10 % COS/CI 503/429 and 5 % of
 # callbacks dropped or duplicated, followed by reconcile; exits non-zero if any object is lost or

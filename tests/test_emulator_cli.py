@@ -13,7 +13,15 @@ import pytest
 
 from emulator.auth import EmulatorCredentials
 from emulator.cli import main, serve_banner
-from emulator.demo import DemoResult, format_tags, make_sample_video, wait_for_tags
+from emulator.demo import (
+    DemoError,
+    DemoResult,
+    format_tags,
+    make_sample_video,
+    upload_verdict,
+    wait_for_tags,
+)
+from emulator.scf.invoker import Invocation
 from shared.models import ObjectRef, TagSet
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -155,6 +163,58 @@ def test_wait_for_tags_gives_up_after_the_timeout() -> None:
     tags = wait_for_tags(fake, OBJ, 1.0, clock=time_.clock, sleep=time_.sleep)
     assert tags is None
     assert sum(time_.sleeps) == pytest.approx(1.0)
+
+
+def test_wait_for_tags_stops_at_once_when_no_tag_will_come() -> None:
+    fake, time_ = FakeTagging([()]), FakeTime()
+    verdicts = iter([None, "the upload function skipped demo/a.mp4: no-extension"])
+    with pytest.raises(DemoError, match=r"skipped demo/a\.mp4: no-extension"):
+        wait_for_tags(
+            fake, OBJ, 60, clock=time_.clock, sleep=time_.sleep, gave_up=lambda: next(verdicts)
+        )
+    assert fake.calls == 2
+    assert time_.sleeps == [0.2]
+
+
+def _invocation(result: object) -> Invocation:
+    return Invocation({}, {}, 1, result, None, 0.0, 0.001)
+
+
+def test_upload_verdict_names_the_filter_reason_or_a_permanent_failure() -> None:
+    skipped = _invocation(
+        {"submitted": [], "skipped": [{"key": "demo/n.txt", "reason": "extension-not-allowed:txt"}]}
+    )
+    failed = _invocation(
+        {"failed": [{"key": "demo/x.mp4", "code": "AccessDenied", "permanent": True}]}
+    )
+    transient = _invocation(
+        {"failed": [{"key": "demo/y.mp4", "code": "SlowDown", "permanent": False}]}
+    )
+    submitted = _invocation({"submitted": [{"key": "demo/a.mp4", "job_id": "j1"}]})
+    invocations = [submitted, skipped, failed, transient, _invocation(None)]
+    assert "extension-not-allowed:txt" in str(upload_verdict(invocations, "demo/n.txt"))
+    assert "AccessDenied" in str(upload_verdict(invocations, "demo/x.mp4"))
+    assert upload_verdict(invocations, "demo/y.mp4") is None  # SCF retries it: keep waiting
+    assert upload_verdict(invocations, "demo/a.mp4") is None
+
+
+@pytest.mark.e2e
+def test_demo_of_a_non_media_file_fails_at_once_with_the_reason(tmp_path: Path) -> None:
+    notes = tmp_path / "notes.txt"
+    notes.write_text("not a video\n", encoding="utf-8")
+    result = run_module("demo", str(notes), "--timeout", "25")
+    assert result.returncode == 1
+    assert "skipped demo/notes.txt: extension-not-allowed:txt" in result.stderr
+    assert "no media:status tag after" not in result.stderr  # it did not wait for the timeout
+
+
+@pytest.mark.e2e
+def test_demo_of_a_file_with_a_space_in_its_name(tmp_path: Path) -> None:
+    clip = make_sample_video(tmp_path).rename(tmp_path / "my clip.mp4")
+    result = run_module("demo", str(clip), timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert "cos://demo-1250000000/demo/my clip.mp4:" in result.stdout
+    assert "media:status      ok" in result.stdout
 
 
 def test_format_tags_aligns_the_values() -> None:

@@ -12,7 +12,7 @@ import pytest
 
 from emulator.app import Emulator
 from shared.ops.backfill import BackfillTarget
-from shared.ops.cli import default_state_file, main
+from shared.ops.cli import default_state_file, main, state_directory
 from shared.ops.parser import build_parser
 from tests.e2e_helpers import BUCKET, REGION, SETTLE_S
 from tests.upload_helpers import BASE_ENVIRON, isolated_project_loggers
@@ -178,11 +178,22 @@ def test_secrets_never_reach_the_error_output() -> None:
 
 
 def test_the_default_state_file_is_per_bucket_region_and_prefix() -> None:
-    plain = default_state_file(BackfillTarget("media-1250000000", "ap-guangzhou"))
-    assert plain == Path("backfill-media-1250000000-ap-guangzhou.state.json")
-    videos = default_state_file(BackfillTarget("media-1250000000", "ap-guangzhou", "videos/"))
-    audio = default_state_file(BackfillTarget("media-1250000000", "ap-guangzhou", "audio/"))
+    environ = {"XDG_STATE_HOME": "/var/state", "HOME": "/home/u"}
+    plain = default_state_file(BackfillTarget("media-1250000000", "ap-guangzhou"), environ)
+    assert plain == Path(
+        "/var/state/cos-media-tagger/backfill-media-1250000000-ap-guangzhou.state.json"
+    )
+    videos = default_state_file(BackfillTarget("media-1250000000", "ap-guangzhou", "videos/"), {})
+    audio = default_state_file(BackfillTarget("media-1250000000", "ap-guangzhou", "audio/"), {})
     assert len({plain, videos, audio}) == 3
+
+
+def test_the_state_directory_is_per_user_never_the_working_folder() -> None:
+    assert state_directory({"XDG_STATE_HOME": "/s", "HOME": "/h"}) == Path("/s/cos-media-tagger")
+    home = Path("/h/.local/state/cos-media-tagger")
+    assert state_directory({"HOME": "/h"}) == home
+    assert state_directory({"XDG_STATE_HOME": "relative/ignored", "HOME": "/h"}) == home
+    assert state_directory({}).is_absolute()
 
 
 # -- against the emulator: progress, summary, exit codes ------------------------------------------
@@ -248,3 +259,27 @@ def test_reconcile_exits_3_when_objects_failed(emulator: Emulator, tmp_path: Pat
     assert "6 objects" in err and "error 2" in err and "run again" in err
     code, err = run(["reconcile", "--bucket", BUCKET, "--region", REGION], environ)
     assert code == 0 and "tagged 2" in err and "unchanged 4" in err
+
+
+@pytest.mark.e2e
+def test_dry_run_writes_no_state_and_says_so_then_a_run_uses_the_state_directory(
+    emulator: Emulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    work = tmp_path / "work"
+    work.mkdir()
+    monkeypatch.chdir(work)
+    environ = {**emulator.function_environ(), "XDG_STATE_HOME": str(tmp_path / "state")}
+    expected = tmp_path / "state" / "cos-media-tagger" / f"backfill-{BUCKET}-{REGION}.state.json"
+    argv = ["backfill", "--bucket", BUCKET, "--region", REGION, "--rate", "1000"]
+    code, err = run([*argv, "--dry-run"], environ)
+    assert code == 0, err
+    assert "would submit 6" in err
+    assert f"no state file was written (a real run keeps its checkpoint in {expected})" in err
+    assert "complete (state:" not in err
+    assert not (tmp_path / "state").exists()
+    code, err = run(argv, environ)
+    assert code == 0, err
+    assert f"complete (state: {expected})" in err
+    assert expected.is_file()
+    assert list(work.iterdir()) == []  # nothing lands in the working folder
+    assert emulator.wait_idle(SETTLE_S)

@@ -102,7 +102,8 @@ def _backfill_parser(commands: argparse._SubParsersAction[argparse.ArgumentParse
         "--state-file",
         type=Path,
         help="checkpoint file (default: backfill-<bucket>-<region>[-<prefix hash>].state.json "
-        "in the current folder); delete it to start over",
+        "in $XDG_STATE_HOME/cos-media-tagger, else ~/.local/state/cos-media-tagger); delete it "
+        "to start over",
     )
     parser.add_argument(
         "--max-objects",
