@@ -251,7 +251,7 @@ def test_reconcile_exits_3_when_objects_failed(emulator: Emulator, tmp_path: Pat
     emulator.faults.random_callback_faults(drop_rate=1.0, duplicate_rate=0.0)
     backfill = ["backfill", "--bucket", BUCKET, "--region", REGION, "--rate", "1000"]
     state = ["--state-file", str(tmp_path / "s.json")]
-    assert main([*backfill, *state], environ=environ, stderr=io.StringIO()) == 0
+    assert main([*backfill, *state, "--no-wait"], environ=environ, stderr=io.StringIO()) == 0
     assert emulator.wait_idle(SETTLE_S)
     emulator.faults.fail_next("cos", 2, 503)  # the first two objects' GET ?tagging
     code, err = run(["reconcile", "--bucket", BUCKET, "--region", REGION], environ)
@@ -283,3 +283,63 @@ def test_dry_run_writes_no_state_and_says_so_then_a_run_uses_the_state_directory
     assert expected.is_file()
     assert list(work.iterdir()) == []  # nothing lands in the working folder
     assert emulator.wait_idle(SETTLE_S)
+
+
+class SteppedClock:
+    """A clock that moves only when slept on: the wait's grace time passes without sleeping."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def clock(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.now += seconds
+
+
+@pytest.mark.e2e
+def test_backfill_exits_4_when_its_callbacks_are_refused(
+    emulator: Emulator, tmp_path: Path
+) -> None:
+    """The issue's case: backfill's secret is not the callback function's, so CI's callbacks get
+    403; every submission succeeds, and only the wait can tell that no object was tagged."""
+    environ = {**emulator.function_environ(), "MEDIA_TAGGER_CALLBACK_SECRET": "x" * 40}
+    time_ = SteppedClock()
+    err = io.StringIO()
+    argv = ["backfill", "--bucket", BUCKET, "--region", REGION, "--rate", "1000"]
+    code = main(
+        [*argv, "--state-file", str(tmp_path / "s.json")],
+        environ=environ,
+        stderr=err,
+        clock=time_.clock,
+        sleep=time_.sleep,
+    )
+    output = err.getvalue()
+    assert code == 4, output
+    assert "0 written, 6 missing, 0 jobs not finished" in output
+    assert (
+        "missing: 'clips/0.mp4' (job j" in output and "Failed, result not on the object" in output
+    )
+    assert (
+        "MEDIA_TAGGER_CALLBACK_SECRET differs" in output and "python -m shared reconcile" in output
+    )
+    refused = [call.reply.status for call in emulator.function_url.invocations]
+    assert refused == [403] * 6
+    assert "x" * 40 not in output
+
+
+@pytest.mark.e2e
+def test_backfill_waits_until_every_result_is_written(emulator: Emulator, tmp_path: Path) -> None:
+    time_ = SteppedClock()
+    err = io.StringIO()
+    argv = ["backfill", "--bucket", BUCKET, "--region", REGION, "--rate", "1000"]
+    code = main(
+        [*argv, "--state-file", str(tmp_path / "s.json")],
+        environ=emulator.function_environ(),
+        stderr=err,
+        clock=time_.clock,
+        sleep=time_.sleep,
+    )
+    assert code == 0, err.getvalue()
+    assert "6 written, 0 missing, 0 jobs not finished" in err.getvalue()

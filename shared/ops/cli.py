@@ -2,9 +2,10 @@
 
 Settings and credentials come from the environment exactly as the functions read them (see
 ``shared.ops.api``). Decision lines (JSON) go to stdout; progress and the summary go to stderr.
-Exit codes: 0 done; 1 configuration, state-file or remote error (the message names the
-variable or file); 2 bad command line (argparse); 3 finished, but some objects failed (see the
-log); 130 interrupted (backfill saved its checkpoint: run the same command to continue).
+Exit codes: 0 done; 1 configuration, state-file or remote error (the message names the variable or
+file); 2 bad command line (argparse); 3 finished, but some objects failed (see the log); 4
+(backfill) jobs submitted, but some results never reached their object; 130 interrupted (backfill
+saved its checkpoint: run the same command to continue).
 """
 
 from __future__ import annotations
@@ -26,12 +27,14 @@ from shared.ops.api import run_backfill
 from shared.ops.backfill import BackfillResult, BackfillTarget
 from shared.ops.parser import build_parser
 from shared.ops.progress import Progress, StatusLineGuard
+from shared.ops.wait import wait_summary
 from shared.reconcile.runner import run_reconcile
 from shared.reconcile.service import ReconcileSummary
 from shared.settings.reconcile import load_reconcile_settings
 from shared.time_window import parse_instant
 
 EXIT_OK, EXIT_ERROR, EXIT_FAILURES, EXIT_INTERRUPTED = 0, 1, 3, 130
+EXIT_RESULTS_MISSING = 4
 
 
 STATE_DIR_NAME = "cos-media-tagger"
@@ -136,11 +139,16 @@ def _backfill(
             progress=progress,
             clock=clock,
             sleep=sleep,
+            wait_timeout_s=None if args.no_wait else args.wait_timeout,
         )
     for line in backfill_summary(result, state_file, dry_run=args.dry_run):
         stderr.write(line + "\n")
+    if result.wait is not None:
+        stderr.writelines(line + "\n" for line in wait_summary(result.wait))
     if result.interrupted:
         return EXIT_INTERRUPTED
+    if result.wait is not None and not result.wait.complete:
+        return EXIT_RESULTS_MISSING
     failed = result.tally.counts["failed"] + len(result.state.retry_keys)
     return EXIT_FAILURES if failed else EXIT_OK
 
