@@ -93,6 +93,21 @@ def upload(transport: Transport, obj: ObjectRef, path: Path) -> None:
     )
 
 
+def upload_to(environ: Mapping[str, str], path: Path, key: str) -> ObjectRef:
+    """``python -m emulator put``: PUT ``path`` as ``key``, signed with the exported settings."""
+    endpoint = environ.get("MEDIA_TAGGER_ENDPOINT_URL")
+    if not endpoint:
+        raise DemoError("MEDIA_TAGGER_ENDPOINT_URL is not set: eval the exports of `serve` first")
+    bucket = environ.get("MEDIA_TAGGER_EMULATOR_BUCKET") or DEMO_BUCKET
+    obj = ObjectRef(bucket, environ.get("MEDIA_TAGGER_EMULATOR_REGION") or DEMO_REGION, key)
+    transport = Transport(lambda: credential_from_environ(environ), endpoint=Endpoint(endpoint))
+    try:
+        upload(transport, obj, path)
+    except MediaTaggerError as exc:
+        raise DemoError(str(exc)) from exc
+    return obj
+
+
 def wait_for_tags(
     cos: TagReader,
     obj: ObjectRef,

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from emulator.auth import EmulatorCredentials
-from emulator.cli import main, serve_banner
+from emulator.cli import main
 from emulator.demo import (
     DemoError,
     DemoResult,
@@ -22,6 +22,7 @@ from emulator.demo import (
     wait_for_tags,
 )
 from emulator.scf.invoker import Invocation
+from emulator.serve import export_lines, serve_banner
 from shared.models import ObjectRef, TagSet
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -256,3 +257,46 @@ def test_sample_video_without_ffmpeg_explains_what_to_install(
     with pytest.raises(DemoError, match="install"):
         make_sample_video(tmp_path)
     assert os.listdir(tmp_path) == []
+
+
+def test_export_lines_survive_a_shell_eval() -> None:
+    lines = export_lines({"MEDIA_TAGGER_CALLBACK_SECRET": "a b'c$d", "X": "1"}, pid=42)
+    script = "\n".join(lines) + '\nprintf "%s|%s|%s" "$MEDIA_TAGGER_CALLBACK_SECRET" "$X" '
+    script += '"$MEDIA_TAGGER_EMULATOR_PID"'
+    done = subprocess.run(["bash", "-c", script], capture_output=True, text=True, check=True)
+    assert done.stdout == "a b'c$d|1|42"
+    assert "export MEDIA_TAGGER_EMULATOR_BUCKET=demo-1250000000" in lines
+
+
+@pytest.mark.e2e
+def test_serve_detach_takes_the_callback_secret_from_the_environment(tmp_path: Path) -> None:
+    secret = "s" * 40
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "emulator",
+            "serve",
+            "--detach",
+            "--free-ports",
+            "--data-dir",
+            str(tmp_path / "data"),
+        ],
+        cwd=ROOT,
+        env={**os.environ, "MEDIA_TAGGER_CALLBACK_SECRET": secret},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    pid = int(next(line for line in lines if "EMULATOR_PID=" in line).split("=")[1])
+    try:
+        assert f"export MEDIA_TAGGER_CALLBACK_SECRET={secret}" in lines
+        assert all(line.startswith("export ") for line in lines)  # nothing else on stdout
+        assert any(
+            line.startswith("export MEDIA_TAGGER_ENDPOINT_URL=http://127.0.0.1:") for line in lines
+        )
+    finally:
+        os.kill(pid, 15)
