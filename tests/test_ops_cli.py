@@ -327,6 +327,7 @@ def test_backfill_exits_4_when_its_callbacks_are_refused(
     refused = [call.reply.status for call in emulator.function_url.invocations]
     assert refused == [403] * 6
     assert "x" * 40 not in output
+    assert emulator.wait_idle(SETTLE_S)
 
 
 @pytest.mark.e2e
@@ -343,3 +344,4 @@ def test_backfill_waits_until_every_result_is_written(emulator: Emulator, tmp_pa
     )
     assert code == 0, err.getvalue()
     assert "6 written, 0 missing, 0 jobs not finished" in err.getvalue()
+    assert emulator.wait_idle(SETTLE_S)  # the last callback's log line, before the loggers go
