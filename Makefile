@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: test check pytest demo ffmpeg package bench bench-smoke soak fmt clean
+.PHONY: test check pytest demo ffmpeg pythons package lock bench bench-smoke soak fmt clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -29,8 +29,16 @@ check: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 
-pytest: $(STAMP) ffmpeg
-	MEDIA_TAGGER_REQUIRE_FFPROBE=1 $(BIN)/python -m pytest
+# Every SCF runtime Python (3.9-3.13) the tests run the code on: found, else installed with uv or
+# pyenv where this machine can reach their downloads; the outcome goes to build/runtimes.json.
+pythons: $(STAMP)
+	@$(BIN)/python -m deploy.pythons
+
+# MEDIA_TAGGER_REQUIRE_TOOLS names the tools whose absence fails the run (tests/runtimes.py):
+# ffprobe here (`make ffmpeg` just installed it); CI=true requires every SCF runtime too.
+# Elsewhere a runtime that could not be had is skipped and named in the summary.
+pytest: $(STAMP) ffmpeg pythons
+	MEDIA_TAGGER_REQUIRE_TOOLS=ffprobe $(BIN)/python -m pytest
 
 test: check pytest
 
@@ -38,19 +46,29 @@ fmt: $(STAMP)
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
+# FILE may contain spaces: make demo FILE="my clip.mp4" (read from the environment, not re-split).
 demo: $(STAMP) ffmpeg
-	$(BIN)/python -m emulator demo $(FILE)
+	$(BIN)/python -m emulator demo $${FILE:+"$$FILE"}
 
 # 500 parallel uploads through the emulator, clean and then with 10 % COS/CI 503/429 and 5 % of
 # callbacks dropped or duplicated, followed by reconcile; exits non-zero if any object is lost or
-# wrong (figures: README "Soak run"). SOAK_ARGS passes options, e.g. SOAK_ARGS="--uploads 100".
+# wrong (figures: docs/soak.md). SOAK_ARGS passes options, e.g. SOAK_ARGS="--uploads 100".
 soak: $(STAMP) ffmpeg
 	$(BIN)/python -m emulator soak $(SOAK_ARGS)
 
-# One deployable zip per SCF function (build/<function>.zip, sizes printed) for the runtime that
-# serverless.yml names; needs that Python here (pyenv, python3.X on PATH, or SCF_PYTHON=/path).
+# One deployable zip per SCF function (build/<function>.zip, sizes and vendored distributions
+# printed, build/<function>.bom.txt) for the runtime that serverless.yml names, installed with
+# --require-hashes from requirements.lock; needs that Python here (python3.X on PATH, pyenv, uv's,
+# or SCF_PYTHON=/path): the error says what is missing and how to get it (`make pythons`).
 package: $(STAMP)
 	$(BIN)/python -m deploy.package $(if $(SCF_PYTHON),--python $(SCF_PYTHON))
+
+# requirements.lock: every runtime distribution, transitive ones included, pinned with the sha256
+# of each of its files, from requirements.txt (uv keeps the pins already in the lock unless told:
+# docs/packaging.md "Bumping a pin"). Needs the package index; `make package` never resolves.
+lock: $(STAMP)
+	$(BIN)/uv pip compile requirements.txt --universal --python-version 3.9 --generate-hashes \
+	  --custom-compile-command "make lock" --quiet --output-file requirements.lock
 
 # Performance suite: both functions against a plain cos-python-sdk-v5 version of them (benchmarks/),
 # one table with ratios and budgets; exits non-zero when a budget is missed (~2 min). Needs the SCF

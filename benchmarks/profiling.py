@@ -8,7 +8,7 @@
    the handler's threads holding the GIL count (``--gil``: running Python, not waiting on a socket
    or a lock); each is attributed to every layer one of its frames belongs to (inclusive share)
    and to the package of its innermost frame (self share).
-Prints plain text for the README; measures nothing that ``make bench`` budgets.
+Prints plain text for docs/performance.md; measures nothing that ``make bench`` budgets.
 """
 
 from __future__ import annotations

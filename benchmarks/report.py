@@ -225,7 +225,7 @@ def _number(value: float) -> str:
 
 
 def render_table(rows: Sequence[Row]) -> str:
-    """A Markdown table (it is pasted into the README as printed)."""
+    """A Markdown table (it is pasted into docs/performance.md as printed)."""
     lines = [
         "| figure | function | ours | SDK-based | ours/SDK | budget | result |",
         "|---|---|---:|---:|---:|---|---|",

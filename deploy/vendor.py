@@ -33,23 +33,30 @@ _STUB_FILES = ("py.typed",)
 
 
 def install_dependencies(
-    requirements: Path,
-    constraints: Path,
+    lock: Path,
     target: Path,
     version: tuple[int, int],
     pip_python: str,
+    report: Path,
 ) -> None:
-    """Install ``requirements`` for the SCF platform into ``target`` (no bytecode written)."""
+    """Install the hash-pinned ``lock`` for the SCF platform into ``target`` (no bytecode).
+
+    ``--require-hashes``: a wheel whose sha256 is not in the lock is refused, and so is any
+    distribution the lock does not pin. pip's installation report goes to ``report`` (the BOM).
+    """
     command = [
         pip_python, "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
         "--no-compile", "--no-warn-script-location", "--target", str(target),
         "--platform", PLATFORM, "--python-version", dotted(version),
         "--implementation", "cp", "--only-binary=:all:",
-        "-r", str(requirements), "-c", str(constraints),
+        "--require-hashes", "-r", str(lock), "--report", str(report),
     ]  # fmt: skip
     done = subprocess.run(command, capture_output=True, text=True, check=False)  # noqa: S603
     if done.returncode != 0:
-        raise BuildError(f"pip install for the SCF runtime failed:\n{done.stderr[-4000:]}")
+        raise BuildError(
+            f"pip install --require-hashes of {lock.name} for the SCF runtime failed "
+            f"(a changed pin needs `make lock`):\n{done.stderr[-4000:]}"
+        )
 
 
 def _is_license(path: Path) -> bool:

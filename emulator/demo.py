@@ -4,8 +4,9 @@ Starts an in-process ``Emulator`` (COS + CI + both functions) with the demo buck
 (or a 2 s 320x240 H.264/AAC sample made with ffmpeg) through the project's own ``shared``
 transport the way cos-python-sdk-v5's upload_file would (one PUT up to 1 MiB, multipart above:
 emulator.upload_client), polls GET ?tagging until the status tag appears, and prints the tags
-with the time taken. On timeout it explains what it saw: the CI job's last state and any handler
-failure. It never talks to the cloud and never uses cos-python-sdk-v5.
+with the time taken. A file the upload function skips (not a media extension, say) fails at once
+with the filter's reason; on timeout it explains what it saw: the CI job's last state and any
+handler failure. It never talks to the cloud and never uses cos-python-sdk-v5.
 """
 
 from __future__ import annotations
@@ -16,11 +17,13 @@ import shutil
 import subprocess
 import tempfile
 import time
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Protocol, TextIO
 
 from emulator.app import Emulator
+from emulator.scf.invoker import Invocation
 from emulator.upload_client import upload_object
 from shared.errors import MediaTaggerError
 from shared.models import ObjectRef, TagSet
@@ -85,6 +88,21 @@ def upload(transport: Transport, obj: ObjectRef, path: Path) -> str:
     return upload_object(transport, obj, path, content_type)
 
 
+def upload_to(environ: Mapping[str, str], path: Path, key: str) -> ObjectRef:
+    """``python -m emulator put``: PUT ``path`` as ``key``, signed with the exported settings."""
+    endpoint = environ.get("MEDIA_TAGGER_ENDPOINT_URL")
+    if not endpoint:
+        raise DemoError("MEDIA_TAGGER_ENDPOINT_URL is not set: eval the exports of `serve` first")
+    bucket = environ.get("MEDIA_TAGGER_EMULATOR_BUCKET") or DEMO_BUCKET
+    obj = ObjectRef(bucket, environ.get("MEDIA_TAGGER_EMULATOR_REGION") or DEMO_REGION, key)
+    transport = Transport(lambda: credential_from_environ(environ), endpoint=Endpoint(endpoint))
+    try:
+        upload(transport, obj, path)
+    except MediaTaggerError as exc:
+        raise DemoError(str(exc)) from exc
+    return obj
+
+
 def wait_for_tags(
     cos: TagReader,
     obj: ObjectRef,
@@ -92,17 +110,45 @@ def wait_for_tags(
     *,
     clock: Callable[[], float] = time.monotonic,
     sleep: Callable[[float], None] = time.sleep,
+    gave_up: Callable[[], str | None] = lambda: None,
 ) -> TagSet | None:
-    """The object's tags once the status tag is there; None when ``timeout_s`` passes first."""
+    """The object's tags once the status tag is there; None when ``timeout_s`` passes first.
+
+    ``gave_up`` is asked after every poll: a reason from it (the upload function skipped the
+    object, say) ends the wait at once with DemoError, since no tag will ever come.
+    """
     deadline = clock() + timeout_s
     wanted = status_tag_key()
     while True:
         tags = cos.get_object_tagging(obj)
         if any(key == wanted for key, _ in tags):
             return tags
+        reason = gave_up()
+        if reason is not None:
+            raise DemoError(reason)
         if clock() >= deadline:
             return None
         sleep(POLL_INTERVAL_S)
+
+
+def upload_verdict(invocations: Sequence[Invocation], key: str) -> str | None:
+    """Why no tag will come for ``key``, from the upload function's finished invocations.
+
+    Its summary names every record it skipped (with the filter's reason) or failed permanently;
+    a submitted record, or none seen yet, means: keep waiting.
+    """
+    for invocation in invocations:
+        summary = invocation.result if isinstance(invocation.result, Mapping) else {}
+        for skipped in summary.get("skipped", ()):
+            if skipped.get("key") == key:
+                return (
+                    f"the upload function skipped {key}: {skipped.get('reason')} "
+                    "(MEDIA_TAGGER_EXTENSIONS and the other filters: docs/configuration.md)"
+                )
+        for failed in summary.get("failed", ()):
+            if failed.get("key") == key and failed.get("permanent"):
+                return f"the upload function could not submit a job for {key}: {failed.get('code')}"
+    return None
 
 
 def format_tags(result: DemoResult, bucket: str = DEMO_BUCKET) -> str:
@@ -181,7 +227,12 @@ def _run(emulator: Emulator, path: Path, timeout_s: float, out: TextIO, err: Tex
     started = time.monotonic()
     etag = upload(transport, obj, path)
     out.write(f"stored with ETag {etag}\n")
-    tags = wait_for_tags(CosClient(transport), obj, timeout_s)
+    tags = wait_for_tags(
+        CosClient(transport),
+        obj,
+        timeout_s,
+        gave_up=lambda: upload_verdict(emulator.upload.invocations, obj.key),
+    )
     if tags is None:
         err.write(f"demo failed: no {status_tag_key()} tag after {timeout_s:g} s\n")
         err.writelines(f"  {line}\n" for line in diagnose(emulator, transport, obj))

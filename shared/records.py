@@ -2,7 +2,7 @@
 
 ``@dataclass`` writes and ``exec``s fresh source for ``__init__``, ``__repr__``, ``__eq__``,
 ``__hash__`` and ``__setattr__`` of every class it decorates: about 0.5 ms a class, and a handler
-defines some thirty of them while it is imported, on every SCF cold start (README "Performance").
+defines some thirty of them while it is imported, on every SCF cold start (docs/performance.md).
 ``@record`` gives the same frozen-value behaviour with methods written once, here. Type checkers
 see it as a dataclass through ``dataclass_transform`` (PEP 681), so constructors stay typed.
 

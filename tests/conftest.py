@@ -1,8 +1,9 @@
-"""Suite-wide pytest settings: the ffprobe gate and the loopback-only network guard.
+"""Suite-wide pytest settings: the tool gate, its summary and the loopback-only network guard.
 
-Tests marked ``e2e`` need ffprobe (the emulator runs it to produce CI MediaInfo). Outside CI a
-missing ffprobe skips them with a stated reason; under CI or ``make test``
-(MEDIA_TAGGER_REQUIRE_FFPROBE=1) it fails the run instead, so a missing tool never hides tests.
+Tests marked ``e2e`` need ffprobe (the emulator runs it to produce CI MediaInfo); tests that build
+zips or run code on an SCF Python need that interpreter (tests/runtimes.py). When
+MEDIA_TAGGER_REQUIRE_TOOLS (or CI) requires a tool, its absence fails the run; otherwise the tests
+that need it are skipped with the reason, and the terminal summary lists the runtimes not run.
 """
 
 from __future__ import annotations
@@ -15,11 +16,9 @@ from typing import Any
 
 import pytest
 
+from tests.runtimes import MISSING_RUNTIMES, REQUIRE_TOOLS, required_tools
+
 _LOOPBACK_PREFIXES = ("127.", "::1", "localhost")
-
-
-def _ffprobe_required() -> bool:
-    return bool(os.environ.get("CI")) or os.environ.get("MEDIA_TAGGER_REQUIRE_FFPROBE") == "1"
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -28,7 +27,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     needing = [item for item in items if item.get_closest_marker("e2e")]
     if not needing:
         return
-    if _ffprobe_required():
+    if "ffprobe" in required_tools(os.environ):
         raise pytest.UsageError(
             f"{len(needing)} end-to-end tests need ffmpeg/ffprobe, which is not installed; "
             "run `make ffmpeg` (or apt-get install ffmpeg)"
@@ -36,6 +35,26 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     skip = pytest.mark.skip(reason="ffmpeg/ffprobe not installed (make ffmpeg installs it)")
     for item in needing:
         item.add_marker(skip)
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """Name every SCF runtime whose tests did not run, and why (skipped or failed)."""
+    if not MISSING_RUNTIMES:
+        return
+    required = "runtimes" in required_tools(os.environ)
+    terminalreporter.section("SCF runtimes not run", sep="=", yellow=not required, red=required)
+    for name, reason in sorted(MISSING_RUNTIMES.items(), key=lambda item: _version_key(item[0])):
+        terminalreporter.line(f"{name}: {reason}")
+    verdict = (
+        f"required here ({REQUIRE_TOOLS} or CI): their tests FAILED"
+        if required
+        else f"their tests were skipped; {REQUIRE_TOOLS}=runtimes (or CI=true) makes this fail"
+    )
+    terminalreporter.line(verdict)
+
+
+def _version_key(name: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in name.rsplit(maxsplit=1)[-1].split("."))
 
 
 @pytest.fixture(autouse=True)

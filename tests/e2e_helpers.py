@@ -1,7 +1,7 @@
 """Helpers for the end-to-end pipeline tests: media samples, independent expectations, an oracle.
 
 Media are generated once with ffmpeg; the tags a file should get are computed here from an
-independent ``ffprobe`` run and the README's formatting rules, never from the emulator's or the
+independent ``ffprobe`` run and docs/tags.md's formatting rules, never from the emulator's or the
 functions' own output. Uploads and tag reads go through cos-python-sdk-v5 (test-only oracle) so
 a shared bug in ``shared.*`` cannot hide itself. ``Pipeline`` counts what one step cost at the
 emulator. Nothing here sleeps except polling with a deadline.
@@ -34,7 +34,7 @@ REGION = "ap-guangzhou"
 BUCKET = "e2e-1250000000"
 CI_HOST = f"{BUCKET}.ci.{REGION}.myqcloud.com"
 PREFIX = "media:"
-# README "How it works": upload = GET ?tagging + POST /jobs; callback = GET /jobs/<id> + HEAD +
+# docs/functions.md: upload = GET ?tagging + POST /jobs; callback = GET /jobs/<id> + HEAD +
 # GET ?tagging, then PUT ?tagging when the tags change; plus the client's own PUT Object.
 README_REQUESTS = Counter(
     {
@@ -129,7 +129,7 @@ def comparable(tags: dict[str, str]) -> dict[str, str]:
 def expected_tags(
     media: Media, etag: str | None = None, fields: tuple[str, ...] = DEFAULT_FIELDS
 ) -> dict[str, str]:
-    """What the docs say a successful result looks like, from the test's own ffprobe run
+    """What docs/tags.md says a successful result looks like, from the test's own ffprobe run
     (compare with ``comparable(tags)``: the etag tag's job part is the run's own)."""
     fmt = media.probe["format"]
     streams = media.probe["streams"]

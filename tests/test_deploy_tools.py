@@ -142,9 +142,22 @@ def test_find_interpreter_order_and_a_clear_error(tmp_path: Path) -> None:
     )
     assert found == str(tmp_path / "versions" / "3.12.10" / "bin" / "python3.12")
     assert probed[:3] == ["/custom/py", "/usr/bin/python3.12", found]
+    hermetic = {"PYENV_ROOT": str(tmp_path), "UV_PYTHON_INSTALL_DIR": str(tmp_path / "uv")}
     with pytest.raises(BuildError) as error:
-        find_interpreter((3, 13), environ={"PYENV_ROOT": str(tmp_path)}, which=lambda _: None)
+        find_interpreter((3, 13), environ=hermetic, which=lambda _: None)
     assert "Python 3.13" in str(error.value) and "SCF_PYTHON" in str(error.value)
+    assert "make pythons" in str(error.value)
+
+
+def test_find_interpreter_takes_what_uv_installed_last(tmp_path: Path) -> None:
+    for name in ("cpython-3.13.0-linux-x86_64-gnu", "cpython-3.13.9-linux-x86_64-gnu"):
+        (tmp_path / name / "bin").mkdir(parents=True)
+    wanted = str(tmp_path / "cpython-3.13.9-linux-x86_64-gnu" / "bin" / "python3.13")
+    env = {"PYENV_ROOT": str(tmp_path / "none"), "UV_PYTHON_INSTALL_DIR": str(tmp_path)}
+    found = find_interpreter(
+        (3, 13), environ=env, which=lambda _: None, probe=lambda p: (3, 13) if p == wanted else None
+    )
+    assert found == wanted
 
 
 def test_cam_policy_is_least_privilege_on_placeholders() -> None:

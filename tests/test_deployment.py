@@ -32,6 +32,7 @@ from shared.settings.functions import (
     load_callback_settings,
     load_upload_settings,
 )
+from tests.runtimes import require_python
 
 ROOT = Path(__file__).resolve().parent.parent
 MANIFEST = runtime.load_manifest(ROOT / "serverless.yml")
@@ -74,7 +75,8 @@ print(json.dumps({
 
 @pytest.fixture(scope="session")
 def built() -> dict[str, package.BuiltFunction]:
-    return {item.name: item for item in package.build_all(report=lambda line: None)}
+    python = require_python(VERSION)  # skipped with the reason, or failed, when it is missing
+    return {item.name: item for item in package.build_all(python=python, report=lambda line: None)}
 
 
 def _deployed_environment(function: str, values: dict[str, str]) -> dict[str, str]:
@@ -259,7 +261,7 @@ def test_sdk_ships_exactly_the_modules_our_imports_reach(built: dict[str, Any]) 
 
 
 def test_each_zip_imports_in_a_clean_interpreter(built: dict[str, Any], tmp_path: Path) -> None:
-    python = runtime.find_interpreter(VERSION)
+    python = require_python(VERSION)
     for function, item in built.items():
         unpacked = tmp_path / function
         with zipfile.ZipFile(item.zip_path) as archive:
@@ -309,7 +311,7 @@ OPERATOR_MODULES = ("shared/__main__.py", "shared/ops/")
 def test_every_shipped_module_imports_from_the_unpacked_zip(
     built: dict[str, Any], tmp_path: Path
 ) -> None:
-    python = runtime.find_interpreter(VERSION)
+    python = require_python(VERSION)
     for function, item in built.items():
         unpacked = tmp_path / function
         with zipfile.ZipFile(item.zip_path) as archive:

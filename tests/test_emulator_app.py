@@ -245,7 +245,7 @@ def test_demo_timeout_explains_the_failure(tmp_path: Path, clean_env: None) -> N
     assert "handler failure on purpose" in report
 
 
-def test_serve_prints_the_endpoints_and_stops_on_sigint(tmp_path: Path) -> None:
+def test_serve_prints_exports_then_the_banner_on_stderr_and_stops_on_sigint(tmp_path: Path) -> None:
     process = subprocess.Popen(
         [
             *(sys.executable, "-m", "emulator", "serve", "--cos-port", "0"),
@@ -258,18 +258,23 @@ def test_serve_prints_the_endpoints_and_stops_on_sigint(tmp_path: Path) -> None:
     )
     try:
         assert process.stdout is not None
-        banner = []
+        exports = []
         for line in process.stdout:
-            banner.append(line)
-            if line.startswith("Press Ctrl-C"):
+            if line.strip() == "# ready":
                 break
+            exports.append(line.strip())
         process.send_signal(signal.SIGINT)
-        rest, _ = process.communicate(timeout=15)
+        rest, err = process.communicate(timeout=15)
     finally:
         if process.poll() is None:
             process.kill()
-    text = "".join(banner)
-    assert "COS + CI endpoint:  http://127.0.0.1:" in text
-    assert "SecretId:" in text and "IP='127.0.0.1'" in text
+    assert all(line.startswith("export ") for line in exports), exports
+    assert any(
+        line.startswith("export MEDIA_TAGGER_ENDPOINT_URL=http://127.0.0.1:") for line in exports
+    )
+    assert any(line.startswith("export MEDIA_TAGGER_CALLBACK_SECRET=") for line in exports)
+    assert rest == ""  # stdout: the exports only
+    assert "COS + CI endpoint:  http://127.0.0.1:" in err
+    assert "SecretId:" in err and "IP='127.0.0.1'" in err
     assert process.returncode == 0
-    assert rest.strip().endswith("stopped")
+    assert err.strip().endswith("stopped")

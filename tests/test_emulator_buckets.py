@@ -16,7 +16,8 @@ from qcloud_cos import CosS3Client  # noqa: TID251 -- test-only oracle
 from qcloud_cos.cos_exception import CosServiceError  # noqa: TID251 -- test-only oracle
 
 from emulator import EmulatorCredentials
-from emulator.cli import build_parser, serve_banner
+from emulator.cli import build_parser
+from emulator.serve import serve_banner
 from tests.emulator_fixtures import BUCKET, Harness, start_harness
 from tests.sdk_helpers import sdk_client
 

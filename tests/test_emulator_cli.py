@@ -12,8 +12,17 @@ from pathlib import Path
 import pytest
 
 from emulator.auth import EmulatorCredentials
-from emulator.cli import main, serve_banner
-from emulator.demo import DemoResult, format_tags, make_sample_video, wait_for_tags
+from emulator.cli import main
+from emulator.demo import (
+    DemoError,
+    DemoResult,
+    format_tags,
+    make_sample_video,
+    upload_verdict,
+    wait_for_tags,
+)
+from emulator.scf.invoker import Invocation
+from emulator.serve import export_lines, serve_banner
 from shared.models import ObjectRef, TagSet
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -157,6 +166,58 @@ def test_wait_for_tags_gives_up_after_the_timeout() -> None:
     assert sum(time_.sleeps) == pytest.approx(1.0)
 
 
+def test_wait_for_tags_stops_at_once_when_no_tag_will_come() -> None:
+    fake, time_ = FakeTagging([()]), FakeTime()
+    verdicts = iter([None, "the upload function skipped demo/a.mp4: no-extension"])
+    with pytest.raises(DemoError, match=r"skipped demo/a\.mp4: no-extension"):
+        wait_for_tags(
+            fake, OBJ, 60, clock=time_.clock, sleep=time_.sleep, gave_up=lambda: next(verdicts)
+        )
+    assert fake.calls == 2
+    assert time_.sleeps == [0.2]
+
+
+def _invocation(result: object) -> Invocation:
+    return Invocation({}, {}, 1, result, None, 0.0, 0.001)
+
+
+def test_upload_verdict_names_the_filter_reason_or_a_permanent_failure() -> None:
+    skipped = _invocation(
+        {"submitted": [], "skipped": [{"key": "demo/n.txt", "reason": "extension-not-allowed:txt"}]}
+    )
+    failed = _invocation(
+        {"failed": [{"key": "demo/x.mp4", "code": "AccessDenied", "permanent": True}]}
+    )
+    transient = _invocation(
+        {"failed": [{"key": "demo/y.mp4", "code": "SlowDown", "permanent": False}]}
+    )
+    submitted = _invocation({"submitted": [{"key": "demo/a.mp4", "job_id": "j1"}]})
+    invocations = [submitted, skipped, failed, transient, _invocation(None)]
+    assert "extension-not-allowed:txt" in str(upload_verdict(invocations, "demo/n.txt"))
+    assert "AccessDenied" in str(upload_verdict(invocations, "demo/x.mp4"))
+    assert upload_verdict(invocations, "demo/y.mp4") is None  # SCF retries it: keep waiting
+    assert upload_verdict(invocations, "demo/a.mp4") is None
+
+
+@pytest.mark.e2e
+def test_demo_of_a_non_media_file_fails_at_once_with_the_reason(tmp_path: Path) -> None:
+    notes = tmp_path / "notes.txt"
+    notes.write_text("not a video\n", encoding="utf-8")
+    result = run_module("demo", str(notes), "--timeout", "25")
+    assert result.returncode == 1
+    assert "skipped demo/notes.txt: extension-not-allowed:txt" in result.stderr
+    assert "no media:status tag after" not in result.stderr  # it did not wait for the timeout
+
+
+@pytest.mark.e2e
+def test_demo_of_a_file_with_a_space_in_its_name(tmp_path: Path) -> None:
+    clip = make_sample_video(tmp_path).rename(tmp_path / "my clip.mp4")
+    result = run_module("demo", str(clip), timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert "cos://demo-1250000000/demo/my clip.mp4:" in result.stdout
+    assert "media:status      ok" in result.stdout
+
+
 def test_format_tags_aligns_the_values() -> None:
     text = format_tags(DemoResult("demo/a.mp4", (("media:status", "ok"), ("k", "v")), 1.234))
     lines = text.splitlines()
@@ -196,3 +257,46 @@ def test_sample_video_without_ffmpeg_explains_what_to_install(
     with pytest.raises(DemoError, match="install"):
         make_sample_video(tmp_path)
     assert os.listdir(tmp_path) == []
+
+
+def test_export_lines_survive_a_shell_eval() -> None:
+    lines = export_lines({"MEDIA_TAGGER_CALLBACK_SECRET": "a b'c$d", "X": "1"}, pid=42)
+    script = "\n".join(lines) + '\nprintf "%s|%s|%s" "$MEDIA_TAGGER_CALLBACK_SECRET" "$X" '
+    script += '"$MEDIA_TAGGER_EMULATOR_PID"'
+    done = subprocess.run(["bash", "-c", script], capture_output=True, text=True, check=True)
+    assert done.stdout == "a b'c$d|1|42"
+    assert "export MEDIA_TAGGER_EMULATOR_BUCKET=demo-1250000000" in lines
+
+
+@pytest.mark.e2e
+def test_serve_detach_takes_the_callback_secret_from_the_environment(tmp_path: Path) -> None:
+    secret = "s" * 40
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "emulator",
+            "serve",
+            "--detach",
+            "--free-ports",
+            "--data-dir",
+            str(tmp_path / "data"),
+        ],
+        cwd=ROOT,
+        env={**os.environ, "MEDIA_TAGGER_CALLBACK_SECRET": secret},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    pid = int(next(line for line in lines if "EMULATOR_PID=" in line).split("=")[1])
+    try:
+        assert f"export MEDIA_TAGGER_CALLBACK_SECRET={secret}" in lines
+        assert all(line.startswith("export ") for line in lines)  # nothing else on stdout
+        assert any(
+            line.startswith("export MEDIA_TAGGER_ENDPOINT_URL=http://127.0.0.1:") for line in lines
+        )
+    finally:
+        os.kill(pid, 15)

@@ -12,7 +12,7 @@ import pytest
 
 from emulator.app import Emulator
 from shared.ops.backfill import BackfillTarget
-from shared.ops.cli import default_state_file, main
+from shared.ops.cli import default_state_file, main, state_directory
 from shared.ops.parser import build_parser
 from tests.e2e_helpers import BUCKET, REGION, SETTLE_S
 from tests.upload_helpers import BASE_ENVIRON, isolated_project_loggers
@@ -178,11 +178,22 @@ def test_secrets_never_reach_the_error_output() -> None:
 
 
 def test_the_default_state_file_is_per_bucket_region_and_prefix() -> None:
-    plain = default_state_file(BackfillTarget("media-1250000000", "ap-guangzhou"))
-    assert plain == Path("backfill-media-1250000000-ap-guangzhou.state.json")
-    videos = default_state_file(BackfillTarget("media-1250000000", "ap-guangzhou", "videos/"))
-    audio = default_state_file(BackfillTarget("media-1250000000", "ap-guangzhou", "audio/"))
+    environ = {"XDG_STATE_HOME": "/var/state", "HOME": "/home/u"}
+    plain = default_state_file(BackfillTarget("media-1250000000", "ap-guangzhou"), environ)
+    assert plain == Path(
+        "/var/state/cos-media-tagger/backfill-media-1250000000-ap-guangzhou.state.json"
+    )
+    videos = default_state_file(BackfillTarget("media-1250000000", "ap-guangzhou", "videos/"), {})
+    audio = default_state_file(BackfillTarget("media-1250000000", "ap-guangzhou", "audio/"), {})
     assert len({plain, videos, audio}) == 3
+
+
+def test_the_state_directory_is_per_user_never_the_working_folder() -> None:
+    assert state_directory({"XDG_STATE_HOME": "/s", "HOME": "/h"}) == Path("/s/cos-media-tagger")
+    home = Path("/h/.local/state/cos-media-tagger")
+    assert state_directory({"HOME": "/h"}) == home
+    assert state_directory({"XDG_STATE_HOME": "relative/ignored", "HOME": "/h"}) == home
+    assert state_directory({}).is_absolute()
 
 
 # -- against the emulator: progress, summary, exit codes ------------------------------------------
@@ -240,7 +251,7 @@ def test_reconcile_exits_3_when_objects_failed(emulator: Emulator, tmp_path: Pat
     emulator.faults.random_callback_faults(drop_rate=1.0, duplicate_rate=0.0)
     backfill = ["backfill", "--bucket", BUCKET, "--region", REGION, "--rate", "1000"]
     state = ["--state-file", str(tmp_path / "s.json")]
-    assert main([*backfill, *state], environ=environ, stderr=io.StringIO()) == 0
+    assert main([*backfill, *state, "--no-wait"], environ=environ, stderr=io.StringIO()) == 0
     assert emulator.wait_idle(SETTLE_S)
     emulator.faults.fail_next("cos", 2, 503)  # the first two objects' GET ?tagging
     code, err = run(["reconcile", "--bucket", BUCKET, "--region", REGION], environ)
@@ -248,3 +259,89 @@ def test_reconcile_exits_3_when_objects_failed(emulator: Emulator, tmp_path: Pat
     assert "6 objects" in err and "error 2" in err and "run again" in err
     code, err = run(["reconcile", "--bucket", BUCKET, "--region", REGION], environ)
     assert code == 0 and "tagged 2" in err and "unchanged 4" in err
+
+
+@pytest.mark.e2e
+def test_dry_run_writes_no_state_and_says_so_then_a_run_uses_the_state_directory(
+    emulator: Emulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    work = tmp_path / "work"
+    work.mkdir()
+    monkeypatch.chdir(work)
+    environ = {**emulator.function_environ(), "XDG_STATE_HOME": str(tmp_path / "state")}
+    expected = tmp_path / "state" / "cos-media-tagger" / f"backfill-{BUCKET}-{REGION}.state.json"
+    argv = ["backfill", "--bucket", BUCKET, "--region", REGION, "--rate", "1000"]
+    code, err = run([*argv, "--dry-run"], environ)
+    assert code == 0, err
+    assert "would submit 6" in err
+    assert f"no state file was written (a real run keeps its checkpoint in {expected})" in err
+    assert "complete (state:" not in err
+    assert not (tmp_path / "state").exists()
+    code, err = run(argv, environ)
+    assert code == 0, err
+    assert f"complete (state: {expected})" in err
+    assert expected.is_file()
+    assert list(work.iterdir()) == []  # nothing lands in the working folder
+    assert emulator.wait_idle(SETTLE_S)
+
+
+class SteppedClock:
+    """A clock that moves only when slept on: the wait's grace time passes without sleeping."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def clock(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.now += seconds
+
+
+@pytest.mark.e2e
+def test_backfill_exits_4_when_its_callbacks_are_refused(
+    emulator: Emulator, tmp_path: Path
+) -> None:
+    """The issue's case: backfill's secret is not the callback function's, so CI's callbacks get
+    403; every submission succeeds, and only the wait can tell that no object was tagged."""
+    environ = {**emulator.function_environ(), "MEDIA_TAGGER_CALLBACK_SECRET": "x" * 40}
+    time_ = SteppedClock()
+    err = io.StringIO()
+    argv = ["backfill", "--bucket", BUCKET, "--region", REGION, "--rate", "1000"]
+    code = main(
+        [*argv, "--state-file", str(tmp_path / "s.json")],
+        environ=environ,
+        stderr=err,
+        clock=time_.clock,
+        sleep=time_.sleep,
+    )
+    output = err.getvalue()
+    assert code == 4, output
+    assert "0 written, 6 missing, 0 jobs not finished" in output
+    assert (
+        "missing: 'clips/0.mp4' (job j" in output and "Failed, result not on the object" in output
+    )
+    assert (
+        "MEDIA_TAGGER_CALLBACK_SECRET differs" in output and "python -m shared reconcile" in output
+    )
+    refused = [call.reply.status for call in emulator.function_url.invocations]
+    assert refused == [403] * 6
+    assert "x" * 40 not in output
+    assert emulator.wait_idle(SETTLE_S)
+
+
+@pytest.mark.e2e
+def test_backfill_waits_until_every_result_is_written(emulator: Emulator, tmp_path: Path) -> None:
+    time_ = SteppedClock()
+    err = io.StringIO()
+    argv = ["backfill", "--bucket", BUCKET, "--region", REGION, "--rate", "1000"]
+    code = main(
+        [*argv, "--state-file", str(tmp_path / "s.json")],
+        environ=emulator.function_environ(),
+        stderr=err,
+        clock=time_.clock,
+        sleep=time_.sleep,
+    )
+    assert code == 0, err.getvalue()
+    assert "6 written, 0 missing, 0 jobs not finished" in err.getvalue()
+    assert emulator.wait_idle(SETTLE_S)  # the last callback's log line, before the loggers go

@@ -10,7 +10,7 @@ Every ``MULTIPART_EVERY``-th object is the mp4 sample grown past 2 MiB with an m
 ``<hex>-3`` ETag that CompleteMultipartUpload answered.
 
 Expected tags are derived here from ffprobe's own JSON of each sample with the documented formatting
-(README "Tags"), not through ``shared.media.tags``, so the soak checks the pipeline against an
+(docs/tags.md), not through ``shared.media.tags``, so the soak checks the pipeline against an
 independent oracle. This module runs ffmpeg/ffprobe but sends no request and starts no server.
 """
 
@@ -170,7 +170,7 @@ def _fps(rate: str) -> str | None:
 
 
 def expected_media_fields(probe: dict[str, Any], etag: str) -> dict[str, str]:
-    """The docs' formatting applied to ffprobe's JSON: what the tags of a sample must say with
+    """docs/tags.md's formatting applied to ffprobe's JSON: what the tags of a sample must say with
     the default fields (status, etag, duration, resolution, vcodec, acodec, fps)."""
     fmt, streams = probe["format"], probe.get("streams", [])
     video, audio = _first(streams, "video"), _first(streams, "audio")

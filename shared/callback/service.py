@@ -1,14 +1,14 @@
 """The callback use case: a CI job-finished notice -> verified result -> merged tags on the object.
 
-Order matters and is the security model (SECURITY.md): method, token presence (path or query,
-``shared.callback.authentication``), parse, token bound to every claimed region/bucket/key
-(constant time, current or previous secret, raw or percent-decoded key), bucket and region
-allow-lists -- all before any remote call. The body is only a hint: the job is fetched again
-with GET /jobs/<id> under our own credentials, must name the same bucket/object and be finished,
-and only its result is written.
-HEAD guards against stale results (ETag in the job's UserData), GET ?tagging feeds the merge;
-that part after authentication is ``shared.results.writer.JobResultWriter``, shared with reconcile.
-Every request ends in exactly one decision log line. Written against ports only: no HTTP here.
+Order matters and is the security model (docs/architecture.md "The callback's checks",
+SECURITY.md): method, token presence (path or query, ``shared.callback.authentication``), parse,
+token bound to every claimed region/bucket/key (constant time, current or previous secret, raw or
+percent-decoded key), bucket and region allow-lists -- all before any remote call. The body is only
+a hint: the job is fetched again with GET /jobs/<id> under our own credentials and only its result
+is written, after the checks of ``shared.results.writer.JobResultWriter`` (shared with reconcile):
+the same object, a finished MediaInfo job, the current content and incarnation, a final result,
+not older than the one the object carries. Every request ends in exactly one decision log line.
+Written against ports only: no HTTP here.
 """
 
 from __future__ import annotations

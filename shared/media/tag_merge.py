@@ -1,11 +1,11 @@
 """Our result tags, merged into an object's existing tag set under COS's 10-tag limit and our cap.
 
-Policy (docs "Tags"): tags whose key does not start with our prefix are foreign and are returned
-unchanged and in their order; our namespace is replaced as a whole; ``status`` then ``etag`` come
-first, the media fields follow in the configured priority order and are dropped from the end when
-the set would exceed 10 tags, or our own cap (``MEDIA_TAGGER_MAX_TAGS``, default 7, so an object
-without tags keeps 3 slots for its owner). With 9 foreign tags only ``status`` fits; with 10 we
-write nothing. Pure: no I/O, no logging; it never edits a foreign tag.
+Policy (docs/tags.md "The 10-tag limit"): tags whose key does not start with our prefix are foreign
+and are returned unchanged and in their order; our namespace is replaced as a whole; ``status`` then
+``etag`` come first, the media fields follow in the configured priority order and are dropped from
+the end when the set would exceed 10 tags, or our own cap (``MEDIA_TAGGER_MAX_TAGS``, default 7, so
+an object without tags keeps 3 slots for its owner). With 9 foreign tags only ``status`` fits; with
+10 we write nothing. Pure: no I/O, no logging; it never edits a foreign tag.
 """
 
 from __future__ import annotations

@@ -19,6 +19,7 @@ from shared.decision_log import DecisionLog
 from shared.ops.backfill import Backfill, BackfillResult, BackfillTarget
 from shared.ops.progress import Progress
 from shared.ops.rate_limit import RateLimitedJobs, TokenBucket
+from shared.ops.wait import DEFAULT_TIMEOUT_S, ResultWait
 from shared.records import replace
 from shared.scf.invocation import environ_or_process, environ_transport, run_log
 from shared.settings.functions import load_upload_settings
@@ -44,10 +45,13 @@ def run_backfill(
     sleep: Callable[[float], None] = time.sleep,
     session: requests.Session | None = None,
     log: DecisionLog | None = None,
+    wait_timeout_s: float | None = DEFAULT_TIMEOUT_S,
 ) -> BackfillResult:
     """Backfill ``target`` with the upload function's settings (idempotency check forced on).
-    ``clock``/``sleep`` drive the rate limiter and the progress display; ``dry_run`` reads the
-    state file but never writes it and submits nothing."""
+    ``clock``/``sleep`` drive the rate limiter, the progress display and the wait; ``dry_run``
+    reads the state file but never writes it and submits nothing. Then, unless
+    ``wait_timeout_s`` is None (or nothing was submitted), it waits up to that long for every
+    submitted job's result to reach its object (``shared.ops.wait``)."""
     env = environ_or_process(environ)
     settings = replace(load_upload_settings(env), idempotency_check=True)
     transport = environ_transport(env, settings.endpoint_url, settings.max_attempts, session)
@@ -56,7 +60,7 @@ def run_backfill(
     ci = CiClient(transport, queue_id=settings.queue_id)
     jobs = RateLimitedJobs(ci, TokenBucket(rate, clock=clock, sleep=sleep))
     service = UploadService(settings, store, jobs, log, dry_run=dry_run)
-    return Backfill(
+    result = Backfill(
         service,
         store,
         log,
@@ -68,3 +72,28 @@ def run_backfill(
         count_first=count_first,
         max_objects=max_objects,
     ).run()
+    if wait_timeout_s is None or dry_run or result.interrupted or not result.submitted:
+        return result
+    if progress is not None:
+        progress.note(f"waiting for the results of {len(result.submitted)} jobs ...")
+    waiting = ResultWait(
+        store,
+        CiClient(transport),
+        target.bucket,
+        target.region,
+        settings.tag_prefix,
+        timeout_s=wait_timeout_s,
+        clock=clock,
+        sleep=sleep,
+    )
+    report = waiting.wait(result.submitted)
+    log.decision(
+        "backfill-wait",
+        bucket=target.bucket,
+        reason=None if report.complete else "results-missing",
+        ms=round(report.seconds * 1000),
+        written=report.written,
+        missing=[job.key for job, _ in report.missing],
+        unfinished=[job.key for job in report.unfinished],
+    )
+    return replace(result, wait=report)

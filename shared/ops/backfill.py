@@ -28,11 +28,12 @@ from shared.models import ListedObject, ObjectRef
 from shared.ops.backfill_tally import BackfillResult, BackfillTally, BackfillTarget, category_of
 from shared.ops.checkpoint import BackfillState, check_state_matches, load_state, save_state
 from shared.ops.progress import Progress
+from shared.ops.wait import SubmittedJob
 from shared.ports import ObjectStore
 from shared.records import replace
 from shared.time_window import iso_second
 from shared.upload.cos_event import UploadRecord
-from shared.upload.service import UploadService
+from shared.upload.service import Submitted, UploadService
 
 BACKFILL_EVENT = "backfill"  # event_name of the records built from listed objects (logged)
 SAVE_EVERY_OBJECTS = 500
@@ -101,6 +102,7 @@ class Backfill:
         self._target = target
         self._base = self._state = BackfillState(target.bucket, target.region, target.prefix)
         self._tally = BackfillTally()
+        self._submitted: list[SubmittedJob] = []
         self._total: int | None = None
         self._unsaved = 0
         self._saved_at = self._synced_at = clock()
@@ -128,7 +130,8 @@ class Backfill:
         if self._progress is not None:
             self._progress.finish(self._tally.point(self._total))
         self._log_summary(target, started, interrupted=interrupted, stopped=stopped)
-        return BackfillResult(self._tally, self._state, interrupted, stopped)
+        submitted = tuple(self._submitted)
+        return BackfillResult(self._tally, self._state, interrupted, stopped, submitted=submitted)
 
     def _initial_state(self, target: BackfillTarget) -> BackfillState:
         fresh = BackfillState(target.bucket, target.region, target.prefix)
@@ -157,9 +160,7 @@ class Backfill:
                 category = "retry"
             else:
                 listed = ListedObject(key, head.etag, head.size)
-                category = category_of(
-                    self._service.handle_object(self._record(target, listed), deadline=None)
-                )
+                category = self._handle(target, listed)
             if category != "retry":
                 keys = tuple(k for k in self._state.retry_keys if k != key)
                 self._state = replace(self._state, retry_keys=keys)
@@ -170,11 +171,18 @@ class Backfill:
         for listed in list_bucket(self._store, target, self._state.last_key):
             if self._max_objects is not None and self._tally.handled >= self._max_objects:
                 return True
-            outcome = self._service.handle_object(self._record(target, listed), deadline=None)
-            category = category_of(outcome)
+            category = self._handle(target, listed)
             self._state = self._state.after(listed.key, retry=category == "retry")
             self._handled(category)
         return False
+
+    def _handle(self, target: BackfillTarget, listed: ListedObject) -> str:
+        """The upload path for one object; a submitted job is kept for the wait."""
+        record = self._record(target, listed)
+        outcome = self._service.handle_object(record, deadline=None)
+        if isinstance(outcome, Submitted):
+            self._submitted.append(SubmittedJob(listed.key, record.etag or "", outcome.job_id))
+        return category_of(outcome)
 
     def _record(self, target: BackfillTarget, listed: ListedObject) -> UploadRecord:
         return UploadRecord(

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 from shared.ops.checkpoint import BackfillState
 from shared.ops.progress import ProgressPoint
+from shared.ops.wait import SubmittedJob, WaitReport
 from shared.records import record
 from shared.upload.service import DRY_RUN_REASON, RecordOutcome, Skipped, Submitted
 
@@ -58,3 +59,5 @@ class BackfillResult:
     interrupted: bool = False
     stopped_early: bool = False  # --max-objects reached
     already_complete: bool = False
+    submitted: tuple[SubmittedJob, ...] = ()  # this run's jobs, for the wait
+    wait: WaitReport | None = None  # None: not waited (--no-wait, dry run, interrupted)

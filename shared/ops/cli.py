@@ -2,9 +2,10 @@
 
 Settings and credentials come from the environment exactly as the functions read them (see
 ``shared.ops.api``). Decision lines (JSON) go to stdout; progress and the summary go to stderr.
-Exit codes: 0 done; 1 configuration, state-file or remote error (the message names the
-variable or file); 2 bad command line (argparse); 3 finished, but some objects failed (see the
-log); 130 interrupted (backfill saved its checkpoint: run the same command to continue).
+Exit codes: 0 done; 1 configuration, state-file or remote error (the message names the variable or
+file); 2 bad command line (argparse); 3 finished, but some objects failed (see the log); 4
+(backfill) jobs submitted, but some results never reached their object; 130 interrupted (backfill
+saved its checkpoint: run the same command to continue).
 """
 
 from __future__ import annotations
@@ -26,23 +27,44 @@ from shared.ops.api import run_backfill
 from shared.ops.backfill import BackfillResult, BackfillTarget
 from shared.ops.parser import build_parser
 from shared.ops.progress import Progress, StatusLineGuard
+from shared.ops.wait import wait_summary
 from shared.reconcile.runner import run_reconcile
 from shared.reconcile.service import ReconcileSummary
 from shared.settings.reconcile import load_reconcile_settings
 from shared.time_window import parse_instant
 
 EXIT_OK, EXIT_ERROR, EXIT_FAILURES, EXIT_INTERRUPTED = 0, 1, 3, 130
+EXIT_RESULTS_MISSING = 4
 
 
-def default_state_file(target: BackfillTarget) -> Path:
-    """``backfill-<bucket>-<region>[-<prefix hash>].state.json`` in the working folder."""
+STATE_DIR_NAME = "cos-media-tagger"
+
+
+def state_directory(environ: Mapping[str, str]) -> Path:
+    """Where backfill keeps its state files by default: the per-user state directory.
+
+    ``$XDG_STATE_HOME/cos-media-tagger``, else ``~/.local/state/cos-media-tagger`` (the XDG base
+    directory default): never the working folder, so no untracked file lands in a repository.
+    """
+    base = environ.get("XDG_STATE_HOME") or ""
+    if not Path(base).is_absolute():  # the XDG rule: a relative value is ignored
+        home = environ.get("HOME") or str(Path.home())
+        base = str(Path(home) / ".local" / "state")
+    return Path(base) / STATE_DIR_NAME
+
+
+def default_state_file(target: BackfillTarget, environ: Mapping[str, str]) -> Path:
+    """``backfill-<bucket>-<region>[-<prefix hash>].state.json`` in the state directory."""
     suffix = ""
     if target.prefix:
         suffix = "-" + hashlib.sha256(target.prefix.encode("utf-8")).hexdigest()[:10]
-    return Path(f"backfill-{target.bucket}-{target.region}{suffix}.state.json")
+    name = f"backfill-{target.bucket}-{target.region}{suffix}.state.json"
+    return state_directory(environ) / name
 
 
-def backfill_summary(result: BackfillResult, state_file: Path | None) -> list[str]:
+def backfill_summary(
+    result: BackfillResult, state_file: Path | None, *, dry_run: bool = False
+) -> list[str]:
     """The human summary printed at the end (stderr)."""
     if result.already_complete:
         return [f"backfill: nothing to do, {state_file} records a complete run"]
@@ -50,7 +72,13 @@ def backfill_summary(result: BackfillResult, state_file: Path | None) -> list[st
         f"{name.replace('_', ' ')} {n}" for name, n in result.tally.counts.items() if n
     )
     lines = [f"backfill: {result.tally.handled} objects handled in this run: {counts or '-'}"]
-    if result.interrupted or result.stopped_early:
+    if dry_run:
+        why = "interrupted; " if result.interrupted else ""
+        lines.append(
+            f"{why}dry run: no job was submitted and no state file was written "
+            f"(a real run keeps its checkpoint in {state_file})"
+        )
+    elif result.interrupted or result.stopped_early:
         why = "interrupted" if result.interrupted else "stopped at --max-objects"
         where = repr(result.state.last_key) if result.state.last_key else "the start"
         lines.append(f"{why}; the same command continues after {where} (state: {state_file})")
@@ -59,7 +87,7 @@ def backfill_summary(result: BackfillResult, state_file: Path | None) -> list[st
             f"{len(result.state.retry_keys)} object(s) failed transiently; run the same command "
             "again to retry them"
         )
-    elif result.state.complete and not result.already_complete:
+    elif result.state.complete:
         lines.append(f"complete (state: {state_file})")
     return lines
 
@@ -95,7 +123,7 @@ def _backfill(
     sleep: Callable[[float], None],
 ) -> int:
     target = BackfillTarget(args.bucket, args.region, args.prefix)
-    state_file = args.state_file or default_state_file(target)
+    state_file = args.state_file or default_state_file(target, environ)
     tty = stderr.isatty()
     width = shutil.get_terminal_size((100, 24)).columns
     progress = Progress(stderr, tty=tty, clock=clock, width=width)
@@ -111,11 +139,16 @@ def _backfill(
             progress=progress,
             clock=clock,
             sleep=sleep,
+            wait_timeout_s=None if args.no_wait else args.wait_timeout,
         )
-    for line in backfill_summary(result, state_file):
+    for line in backfill_summary(result, state_file, dry_run=args.dry_run):
         stderr.write(line + "\n")
+    if result.wait is not None:
+        stderr.writelines(line + "\n" for line in wait_summary(result.wait))
     if result.interrupted:
         return EXIT_INTERRUPTED
+    if result.wait is not None and not result.wait.complete:
+        return EXIT_RESULTS_MISSING
     failed = result.tally.counts["failed"] + len(result.state.retry_keys)
     return EXIT_FAILURES if failed else EXIT_OK
 

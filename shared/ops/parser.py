@@ -12,6 +12,7 @@ from pathlib import Path
 from shared.errors import ConfigError
 from shared.ops.api import DEFAULT_RATE
 from shared.ops.rate_limit import MAX_RATE
+from shared.ops.wait import DEFAULT_TIMEOUT_S
 from shared.settings.functions import check_bucket_name, check_region
 from shared.time_window import parse_instant
 
@@ -20,7 +21,8 @@ SETTINGS_NOTE = (
     "them (TENCENTCLOUD_SECRETID/_SECRETKEY/_SESSIONTOKEN, MEDIA_TAGGER_*; "
     "MEDIA_TAGGER_ENDPOINT_URL points at the local emulator). One JSON line per decision goes "
     "to stdout; progress and the summary go to stderr. Exit codes: 0 done, 1 configuration or "
-    "remote error, 2 bad command line, 3 some objects failed, 130 interrupted."
+    "remote error, 2 bad command line, 3 some objects failed, 4 (backfill) some results never "
+    "reached their object, 130 interrupted."
 )
 
 
@@ -54,6 +56,16 @@ def _positive_int(text: str) -> int:
     if not text.isdigit() or int(text) < 1:
         raise argparse.ArgumentTypeError(f"{text!r}: must be a whole number of at least 1")
     return int(text)
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0 < value <= 86_400:
+        raise argparse.ArgumentTypeError(f"{text!r}: must be a number of seconds, 0 to 86400")
+    return value
 
 
 def _instant(text: str) -> str:
@@ -102,12 +114,26 @@ def _backfill_parser(commands: argparse._SubParsersAction[argparse.ArgumentParse
         "--state-file",
         type=Path,
         help="checkpoint file (default: backfill-<bucket>-<region>[-<prefix hash>].state.json "
-        "in the current folder); delete it to start over",
+        "in $XDG_STATE_HOME/cos-media-tagger, else ~/.local/state/cos-media-tagger); delete it "
+        "to start over",
     )
     parser.add_argument(
         "--max-objects",
         type=_positive_int,
         help="stop (resumably) after handling this many objects in this run",
+    )
+    parser.add_argument(
+        "--no-wait",
+        action="store_true",
+        help="do not wait for the submitted jobs' results to reach their objects (by default "
+        "backfill polls them and exits 4 when a finished job's result is missing, e.g. a "
+        "refused callback)",
+    )
+    parser.add_argument(
+        "--wait-timeout",
+        type=_seconds,
+        default=DEFAULT_TIMEOUT_S,
+        help=f"longest wait for the results, in seconds (default {DEFAULT_TIMEOUT_S:g})",
     )
     parser.add_argument(
         "--no-count",

@@ -12,10 +12,11 @@ facts (``shared.results.ordering``) and, per object:
    result is final (a success, a failure about the content, or the last allowed attempt);
 4. ``JobResultWriter.apply``: the callback function's own path after authentication (it re-checks
    every rule, including that no newer result is on the object);
-5. when the newest current job failed for a reason not about the content and no later attempt
-   exists, a new job is submitted with the next attempt number (``resubmitted``; needs the upload
-   function's settings, else ``transient-failure`` is reported);
-6. otherwise every result in the window describes other content (``stale``).
+5. when the newest current job failed for a reason not about the content, a new job is submitted
+   with the next attempt number (``resubmitted``), and when no job in the window read the current
+   content (overwritten or re-created since), a new job is submitted for it; both need the upload
+   function's settings (else ``transient-failure`` / ``stale`` is reported) and are skipped when
+   the tags already hold a final result for the current content.
 One decision line per object (and per foreign job); one object's error never stops the others.
 A ``deadline`` stops starting new objects (the next run's window overlaps). No HTTP here.
 """
@@ -239,9 +240,8 @@ class Reconciler:
         self, obj: ObjectRef, head: ObjectHead, candidates: list[Job], existing: TagSet
     ) -> CallbackReply:
         current = [job for job in candidates if _describes_now(job, head)]
-        if not current:
-            detail = "no job in the window describes the object's current content"
-            return skipped("stale", detail, candidates[0].job_id, obj.key)
+        if not current:  # overwritten (or re-created) since: the content now needs its own job
+            return self._submit_current(obj, head, candidates[0], existing)
         if not current[0].is_finished:
             return skipped("in-flight", "a job for this content runs", current[0].job_id, obj.key)
         final = [job for job in current if _is_final(job)]
@@ -256,20 +256,39 @@ class Reconciler:
     ) -> CallbackReply:
         """The newest job for this content failed for a reason not about it: submit the next
         attempt, unless the tags already hold a current final result."""
-        recorded = recorded_result(existing, self._prefix)
-        if result_is_current(recorded, head.etag, http_date_second(head.last_modified)):
-            return unchanged(recorded.status if recorded else "", failed.job_id, obj.key)
         attempt = _facts(failed).attempt + 1
         detail = f"{failure_code(failed)} (attempt {attempt - 1}) is not about the content"
+        why = ("transient-failure", detail)
+        return self._second_chance(obj, head, failed, existing, why=why, attempt=attempt)
+
+    def _submit_current(
+        self, obj: ObjectRef, head: ObjectHead, newest: Job, existing: TagSet
+    ) -> CallbackReply:
+        """No job in the window read the object's current content: submit one for it."""
+        detail = "no job in the window describes the object's current content"
+        return self._second_chance(obj, head, newest, existing, why=("stale", detail), attempt=1)
+
+    def _second_chance(
+        self,
+        obj: ObjectRef,
+        head: ObjectHead,
+        job: Job,
+        existing: TagSet,
+        *,
+        why: tuple[str, str],
+        attempt: int,
+    ) -> CallbackReply:
+        """Submit a job for the current content (``attempt``) unless its result is already on
+        the object; without upload settings, report ``why`` (reason, detail) instead."""
+        recorded = recorded_result(existing, self._prefix)
+        if result_is_current(recorded, head.etag, http_date_second(head.last_modified)):
+            return unchanged(recorded.status if recorded else "", job.job_id, obj.key)
+        reason, detail = why
         if self._resubmit is None:
-            return skipped(
-                "transient-failure",
-                detail + "; no upload settings to resubmit",
-                failed.job_id,
-                obj.key,
-            )
+            detail += "; no upload settings to submit a job"
+            return skipped(reason, detail, job.job_id, obj.key)
         if self._dry_run:
-            return CallbackReply(200, "would-resubmit", detail, failed.job_id, obj.key)
+            return CallbackReply(200, "would-resubmit", detail, job.job_id, obj.key)
         return self._resubmit(obj, head, attempt)
 
     def _carries(self, existing: TagSet, job: Job) -> bool:
