@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: test check pytest demo ffmpeg package bench bench-smoke soak fmt clean
+.PHONY: test check pytest demo ffmpeg package deploy bench bench-smoke soak fmt clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -51,6 +51,12 @@ soak: $(STAMP) ffmpeg
 # serverless.yml names; needs that Python here (pyenv, python3.X on PATH, or SCF_PYTHON=/path).
 package: $(STAMP)
 	$(BIN)/python -m deploy.package $(if $(SCF_PYTHON),--python $(SCF_PYTHON))
+
+# Build the zips, then create or update everything in the cloud (docs/deploy.md): the role, media
+# processing, the three functions and their triggers. DEPLOY_ARGS passes options, e.g.
+# DEPLOY_ARGS="--profile prod --stage prod". `python -m deploy plan` shows what it would do.
+deploy: package
+	$(BIN)/python -m deploy up $(DEPLOY_ARGS)
 
 # Performance suite: both functions against a plain cos-python-sdk-v5 version of them (benchmarks/),
 # one table with ratios and budgets; exits non-zero when a budget is missed (~2 min). Needs the SCF

@@ -116,8 +116,11 @@ class FakeCam:
 
     def GetPolicy(self, params: dict[str, Any]) -> dict[str, Any]:
         policy = self._policy(params["PolicyId"])
-        return {"PolicyName": policy["PolicyName"], "Type": 1,
-                "PolicyDocument": cam_spelling(policy["PolicyDocument"])}  # fmt: skip
+        return {
+            "PolicyName": policy["PolicyName"],
+            "Type": 1,
+            "PolicyDocument": cam_spelling(policy["PolicyDocument"]),
+        }
 
     def CreatePolicy(self, params: dict[str, Any]) -> dict[str, Any]:
         if any(p["PolicyName"] == params["PolicyName"] for p in self.policies.values()):

@@ -65,11 +65,13 @@ class FakeCloud:
             mock.add_callback(
                 responses.POST, url, callback=self._api(service), content_type="application/json"
             )
-        mock.add_callback(responses.GET, CI_LIST_URL, callback=self._ci_list,
-                          content_type="application/xml")  # fmt: skip
+        mock.add_callback(
+            responses.GET, CI_LIST_URL, callback=self._ci_list, content_type="application/xml"
+        )
         enable_url = f"https://{self.bucket}.ci.{REGION}.myqcloud.com/mediabucket"
-        mock.add_callback(responses.POST, enable_url, callback=self._ci_enable,
-                          content_type="application/xml")  # fmt: skip
+        mock.add_callback(
+            responses.POST, enable_url, callback=self._ci_enable, content_type="application/xml"
+        )
 
     def _violation(self, text: str) -> tuple[int, dict[str, str], str]:
         self.violations.append(text)
@@ -84,9 +86,10 @@ class FakeCloud:
             headers.get("X-TC-Region") != expected_region and "X-TC-Region",
             not str(headers.get("Authorization", "")).startswith(
                 f"TC3-HMAC-SHA256 Credential={SECRET_ID}/"
-            ) and "Authorization",
+            )
+            and "Authorization",
             f"/{service}/tc3_request" not in str(headers.get("Authorization")) and "scope",
-        ]  # fmt: skip
+        ]
         found = [problem for problem in problems if problem]
         return ", ".join(found) if found else None
 

@@ -98,8 +98,14 @@ class DeployRunner:
 
     def __call__(self, *argv: str) -> int:
         command, *rest = argv
-        options = ["--env-file", str(self.folder / "absent.env"), "--state-file",
-                   str(self.state_file), "--build-dir", str(self.build)]  # fmt: skip
+        options = [
+            "--env-file",
+            str(self.folder / "absent.env"),
+            "--state-file",
+            str(self.state_file),
+            "--build-dir",
+            str(self.build),
+        ]
         return main(
             [command, *options, *rest],
             environ=dict(self.environ),

@@ -20,15 +20,34 @@ ROOT = Path(__file__).resolve().parent.parent
 FIRST_UP_READS = ["GetUserAppId", "GetRole", "ListPolicies", "GET /mediabucket"] + [
     "GetFunction"
 ] * 3
-CREATE_ONE = ["CreateFunction", "GetFunction", "GetFunction", "GetFunctionAddress", "ListTriggers",
-              "CreateTrigger"]  # fmt: skip
+CREATE_ONE = [
+    "CreateFunction",
+    "GetFunction",
+    "GetFunction",
+    "GetFunctionAddress",
+    "ListTriggers",
+    "CreateTrigger",
+]
 STEADY_READS = [
-    "GetUserAppId", "GetRole", "ListPolicies", "GetPolicy", "ListAttachedRolePolicies",
-    "GET /mediabucket", "GetFunction", "GetFunction", "GetFunction",
+    "GetUserAppId",
+    "GetRole",
+    "ListPolicies",
+    "GetPolicy",
+    "ListAttachedRolePolicies",
+    "GET /mediabucket",
+    "GetFunction",
+    "GetFunction",
+    "GetFunction",
     *["GetFunctionAddress", "ListTriggers"] * 3,
-]  # fmt: skip
-DELETE_ONE = ["GetFunction", "ListTriggers", "DeleteTrigger", "DeleteFunction", "GetFunction",
-              "GetFunction"]  # fmt: skip
+]
+DELETE_ONE = [
+    "GetFunction",
+    "ListTriggers",
+    "DeleteTrigger",
+    "DeleteFunction",
+    "GetFunction",
+    "GetFunction",
+]
 
 
 @pytest.fixture
@@ -55,9 +74,13 @@ def _environment(cloud: FakeCloud, name: str) -> dict[str, str]:
 def test_up_up_status_down(cloud: FakeCloud, run: DeployRunner) -> None:
     assert run("up") == 0
     assert cloud.actions() == [
-        *FIRST_UP_READS, "CreateRole", "CreatePolicy", "AttachRolePolicy", "POST /mediabucket",
+        *FIRST_UP_READS,
+        "CreateRole",
+        "CreatePolicy",
+        "AttachRolePolicy",
+        "POST /mediabucket",
         *CREATE_ONE * 3,
-    ]  # fmt: skip
+    ]
     assert [p["FunctionName"] for p in cloud.params("CreateFunction")] == [
         CALLBACK,
         UPLOAD,
@@ -79,9 +102,14 @@ def test_up_up_status_down(cloud: FakeCloud, run: DeployRunner) -> None:
     cloud.reset_log()
     assert run("down") == 0
     assert cloud.actions() == [
-        *DELETE_ONE * 3, "GetRole", "ListPolicies", "ListAttachedRolePolicies",
-        "DetachRolePolicy", "DeletePolicy", "DeleteRole",
-    ]  # fmt: skip
+        *DELETE_ONE * 3,
+        "GetRole",
+        "ListPolicies",
+        "ListAttachedRolePolicies",
+        "DetachRolePolicy",
+        "DeletePolicy",
+        "DeleteRole",
+    ]
     assert [p["FunctionName"] for p in cloud.params("DeleteFunction")] == [
         RECONCILE,
         UPLOAD,
@@ -122,8 +150,9 @@ def test_up_deploys_serverless_yml_settings_url_and_one_secret(
     cos = cloud.params("CreateTrigger")[1]
     assert cos["TriggerName"] == "media-uploads-1250000000.cos.ap-guangzhou.myqcloud.com"
     assert json.loads(cos["TriggerDesc"]) == {
-        "event": "cos:ObjectCreated:*", "filter": {"Prefix": "", "Suffix": ""},
-    }  # fmt: skip
+        "event": "cos:ObjectCreated:*",
+        "filter": {"Prefix": "", "Suffix": ""},
+    }
     assert cloud.params("CreateTrigger")[2]["TriggerDesc"] == "0 */30 * * * * *"
     state = json.loads(run.state_file.read_text())
     assert state["callback_secret"] == secret

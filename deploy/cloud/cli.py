@@ -38,8 +38,8 @@ from shared.tencent.transport import Transport
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 EXIT_DIFFERENCES = 3
-COMMANDS = ("up", "plan", "status", "down", "rotate-secret")
 WRITING_COMMANDS = frozenset({"up", "down", "rotate-secret"})
+DEFAULT_WAITS = Waits()  # time.time / time.sleep; a frozen value, nothing is started
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -62,10 +62,16 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
     up = commands.add_parser("up", parents=[common], help="create or update everything")
     for sub in (up, commands.add_parser("plan", parents=[common], help="print what up would do")):
-        sub.add_argument("--update-iam", action="store_true",
-                         help="make an existing role/policy match instead of stopping")  # fmt: skip
-        sub.add_argument("--no-enable-media-processing", action="store_true",
-                         help="stop with the console steps instead of enabling it")  # fmt: skip
+        sub.add_argument(
+            "--update-iam",
+            action="store_true",
+            help="make an existing role/policy match instead of stopping",
+        )
+        sub.add_argument(
+            "--no-enable-media-processing",
+            action="store_true",
+            help="stop with the console steps instead of enabling it",
+        )
     commands.add_parser("status", parents=[common], help="what is deployed; do pieces agree")
     down = commands.add_parser("down", parents=[common], help="remove what up created")
     down.add_argument("--yes", action="store_true", help="delete without asking")
@@ -111,8 +117,13 @@ def _report_total(dep: Deployment, command: str, count: int) -> None:
     dep.report(f"{command}: {done}")
 
 
-def _dispatch(args: argparse.Namespace, dep: Deployment, media: MediaProcessing,
-              confirm: Callable[[str], bool], generate: Callable[[], str]) -> int:  # fmt: skip
+def _dispatch(
+    args: argparse.Namespace,
+    dep: Deployment,
+    media: MediaProcessing,
+    confirm: Callable[[str], bool],
+    generate: Callable[[], str],
+) -> int:
     template = (ROOT / "deploy" / "cam-policy.json").read_text(encoding="utf-8")
     if args.command in ("up", "plan"):
         summaries = run_up(dep, media, template, generate)
@@ -145,14 +156,36 @@ def load_setup(args: argparse.Namespace, environ: Mapping[str, str], home: Path)
     credentials = load_credentials(merged, home, args.profile)
     manifest = Manifest(load_manifest(args.manifest), args.stage)
     target = load_target(
-        app=manifest.app, stage=manifest.stage, environ=merged, region=args.region,
-        bucket=args.bucket, prefix=args.prefix, suffix=args.suffix, role=args.role,
+        app=manifest.app,
+        stage=manifest.stage,
+        environ=merged,
+        region=args.region,
+        bucket=args.bucket,
+        prefix=args.prefix,
+        suffix=args.suffix,
+        role=args.role,
         profile_region=credentials.profile_region,
-    )  # fmt: skip
+    )
     path = args.state_file or default_state_path(
         target.app, target.stage, target.region, target.bucket, environ=merged, home=home
     )
     return Setup(credentials, manifest, target, load_state(path), merged)
+
+
+def build_deployment(
+    args: argparse.Namespace, setup: Setup, changes: ChangeSet, waits: Waits
+) -> Deployment:
+    return Deployment(
+        changes,
+        setup.target,
+        setup.manifest,
+        setup.state,
+        setup.environ,
+        args.build_dir,
+        waits,
+        update_iam=getattr(args, "update_iam", False),
+        enable_media_processing=not getattr(args, "no_enable_media_processing", False),
+    )
 
 
 def main(
@@ -162,7 +195,7 @@ def main(
     home: Path | None = None,
     client_factory: ClientFactory = sdk_client,
     session: requests.Session | None = None,
-    waits: Waits | None = None,
+    waits: Waits = DEFAULT_WAITS,
     confirm: Callable[[str], bool] = ask,
     report: Callable[[str], None] = print,
     generate: Callable[[], str] = new_secret,
@@ -175,19 +208,13 @@ def main(
         print(f"python -m deploy {args.command}: {exc}", file=sys.stderr)
         return 1
     redact = Redactor(setup.credentials, setup.state)
-    chosen_waits = waits or Waits()
     api = CloudApi(
-        setup.credentials, setup.target.region, client_factory=client_factory,
-        sleep=chosen_waits.sleep,
-    )  # fmt: skip
+        setup.credentials, setup.target.region, client_factory=client_factory, sleep=waits.sleep
+    )
     changes = ChangeSet(
         api, apply=args.command in WRITING_COMMANDS, report=lambda line: report(redact(line))
     )
-    dep = Deployment(
-        changes, setup.target, setup.manifest, setup.state, setup.environ, args.build_dir,
-        chosen_waits, update_iam=getattr(args, "update_iam", False),
-        enable_media_processing=not getattr(args, "no_enable_media_processing", False),
-    )  # fmt: skip
+    dep = build_deployment(args, setup, changes, waits)
     target = setup.target
     changes.report(
         f"python -m deploy {args.command}: {target.app} {target.stage} in {target.region}, "

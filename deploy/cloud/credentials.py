@@ -28,11 +28,14 @@ from deploy.cloud.errors import SetupError
 
 # (secret id, secret key, session token names...) per naming family; names, not secrets.
 ENVIRONMENT_FAMILIES: tuple[tuple[str, str, tuple[str, ...]], ...] = (
-    ("TENCENTCLOUD_SECRET_ID", "TENCENTCLOUD_SECRET_KEY", ("TENCENTCLOUD_SESSION_TOKEN",
-                                                           "TENCENTCLOUD_TOKEN")),
+    (
+        "TENCENTCLOUD_SECRET_ID",
+        "TENCENTCLOUD_SECRET_KEY",
+        ("TENCENTCLOUD_SESSION_TOKEN", "TENCENTCLOUD_TOKEN"),
+    ),
     ("TENCENTCLOUD_SECRETID", "TENCENTCLOUD_SECRETKEY", ("TENCENTCLOUD_SESSIONTOKEN",)),
     ("TENCENT_SECRET_ID", "TENCENT_SECRET_KEY", ("TENCENT_TOKEN",)),
-)  # fmt: skip
+)
 PROFILE_VARIABLE = "TCCLI_PROFILE"
 DEFAULT_PROFILE = "default"
 

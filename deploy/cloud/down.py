@@ -63,8 +63,12 @@ def remove_iam(dep: Deployment, confirm: Confirm) -> bool:
     if policy_id is not None:
         if role_exists and policy_id in attached_policies(changes, target.role):
             params = {"PolicyId": policy_id, "DetachRoleName": target.role}
-            changes.write(f"- detach {policy_name(target)} from {target.role}", "cam",
-                          "DetachRolePolicy", params)  # fmt: skip
+            changes.write(
+                f"- detach {policy_name(target)} from {target.role}",
+                "cam",
+                "DetachRolePolicy",
+                params,
+            )
         if _allowed(dep, f"policy:{policy_id}", f"CAM policy {policy_name(target)}", confirm):
             summary = f"- CAM policy {policy_name(target)}"
             changes.write(summary, "cam", "DeletePolicy", {"PolicyId": [policy_id]})

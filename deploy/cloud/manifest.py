@@ -21,10 +21,22 @@ from typing import Any
 from deploy.cloud.errors import SetupError
 from deploy.runtime import instance_inputs
 
-APPLIED_INPUTS = frozenset({
-    "name", "description", "handler", "runtime", "memorySize", "timeout", "namespace", "type",
-    "role", "region", "environment", "events",
-})  # fmt: skip
+APPLIED_INPUTS = frozenset(
+    {
+        "name",
+        "description",
+        "handler",
+        "runtime",
+        "memorySize",
+        "timeout",
+        "namespace",
+        "type",
+        "role",
+        "region",
+        "environment",
+        "events",
+    }
+)
 NOT_APPLIED_INPUTS = {
     "src": "the code is build/<function>.zip from `make package` (the same tree)",
     "retryNum": "async retry count: SCF's default (2) applies, as with the framework",
