@@ -57,7 +57,8 @@ class FakeCam:
     }
 
     def __init__(self) -> None:
-        self.roles: dict[str, FakeRole] = {}
+        # SCF's service role exists in every account whose owner opened the SCF console once
+        self.roles: dict[str, FakeRole] = {"SCF_QcsRole": FakeRole("4611686018427000000", "{}")}
         self.policies: dict[int, dict[str, str]] = {}
         self._ids = iter(range(90_000_001, 91_000_000))
 

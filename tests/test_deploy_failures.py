@@ -243,3 +243,12 @@ def test_keys_of_another_account_are_refused(
         capsys.readouterr().err
     )
     assert cloud.writes() == []
+
+
+def test_a_missing_scf_service_role_stops_with_the_console_step(
+    cloud: FakeCloud, run: DeployRunner, capsys: pytest.CaptureFixture[str]
+) -> None:
+    del cloud.cam.roles["SCF_QcsRole"]
+    assert run("up", "--update-iam") == 1
+    assert "SCF's service role SCF_QcsRole does not exist" in capsys.readouterr().err
+    assert cloud.writes() == []

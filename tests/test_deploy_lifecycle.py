@@ -17,9 +17,9 @@ from tests.deploy_fake_cloud import SECRET_KEY, FakeCloud, serve
 from tests.deploy_helpers import CALLBACK, RECONCILE, ROLE, UPLOAD, DeployRunner, write_zips
 
 ROOT = Path(__file__).resolve().parent.parent
-FIRST_UP_READS = ["GetUserAppId", "GetRole", "ListPolicies", "GET /mediabucket"] + [
-    "GetFunction"
-] * 3
+# GetRole twice: the execution role, then SCF's own service role SCF_QcsRole (checked only)
+FIRST_UP_READS = ["GetUserAppId", "GetRole", "ListPolicies", "GetRole", "GET /mediabucket"]
+FIRST_UP_READS += ["GetFunction"] * 3
 CREATE_ONE = [
     "CreateFunction",
     "GetFunction",
@@ -34,6 +34,7 @@ STEADY_READS = [
     "ListPolicies",
     "GetPolicy",
     "ListAttachedRolePolicies",
+    "GetRole",
     "GET /mediabucket",
     "GetFunction",
     "GetFunction",
@@ -87,6 +88,7 @@ def test_up_up_status_down(cloud: FakeCloud, run: DeployRunner) -> None:
         RECONCILE,
     ]
     assert [p["Type"] for p in cloud.params("CreateTrigger")] == ["http", "cos", "timer"]
+    assert [p["RoleName"] for p in cloud.params("GetRole")] == [ROLE, "SCF_QcsRole"]
 
     cloud.reset_log()
     assert run("up") == 0
@@ -116,7 +118,8 @@ def test_up_up_status_down(cloud: FakeCloud, run: DeployRunner) -> None:
         CALLBACK,
     ]
     assert run.questions == []  # everything was created by up: nothing to ask
-    assert cloud.scf.functions == {} and cloud.cam.roles == {} and cloud.cam.policies == {}
+    assert cloud.scf.functions == {} and cloud.cam.policies == {}
+    assert list(cloud.cam.roles) == ["SCF_QcsRole"]  # SCF's own: never ours to delete
     assert not run.state_file.exists()
 
 

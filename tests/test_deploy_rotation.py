@@ -176,4 +176,23 @@ def test_rotation_needs_a_deployment(
     assert runner("rotate-secret", "--finish") == 1
     assert "no rotation in progress" in capsys.readouterr().err
     assert runner("rotate-secret") == 1
-    assert "has no callback secret: run `python -m deploy up` first" in capsys.readouterr().err
+    assert f"function {CALLBACK} is not deployed: run `python -m deploy up`" in (
+        capsys.readouterr().err
+    )
+
+
+def test_a_stale_state_file_never_overwrites_the_deployed_secrets(
+    cloud: FakeCloud, run: DeployRunner, tmp_path: Path
+) -> None:
+    """Another operator rotated: their secret is what runs, so up and rotate start from it."""
+    stale = json.loads(run.state_file.read_text())
+    other = DeployRunner(tmp_path / "other-operator")
+    other.state_file.parent.mkdir(parents=True)
+    other.state_file.write_text(json.dumps(stale))
+    other.state_file.chmod(0o600)
+    assert run("rotate-secret") == 0
+    cloud.reset_log()
+    assert other("up") == 0
+    assert cloud.writes() == [] and "instead of the state file's" in other.output()
+    assert other("rotate-secret") == 0
+    assert _env(cloud, CALLBACK)[PREVIOUS].split(",")[:2] == [run.made[1], run.made[0]]

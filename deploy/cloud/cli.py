@@ -44,7 +44,7 @@ DEFAULT_WAITS = Waits()  # time.time / time.sleep; a frozen value, nothing is st
 
 def build_parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
-    flags = common.add_argument_group("target (else DEPLOY_* from the environment or .env)")
+    flags = common.add_argument_group("where and how (flags beat the environment and .env)")
     flags.add_argument("--region", help="SCF and bucket region (DEPLOY_REGION)")
     flags.add_argument("--bucket", help="full bucket name <name>-<appid> (DEPLOY_BUCKET)")
     flags.add_argument("--prefix", help="COS trigger key prefix (DEPLOY_PREFIX)")
@@ -58,7 +58,10 @@ def build_parser() -> argparse.ArgumentParser:
     flags.add_argument(
         "--manifest", type=Path, default=ROOT / "serverless.yml", help="serverless.yml"
     )
-    parser = argparse.ArgumentParser(prog="python -m deploy", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m deploy",
+        description="Deploy cos-media-tagger to Tencent Cloud SCF for one bucket (docs/deploy.md).",
+    )
     commands = parser.add_subparsers(dest="command", required=True)
     up = commands.add_parser("up", parents=[common], help="create or update everything")
     for sub in (up, commands.add_parser("plan", parents=[common], help="print what up would do")):

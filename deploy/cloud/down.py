@@ -54,34 +54,34 @@ def remove_function(dep: Deployment, spec: FunctionSpec, confirm: Confirm) -> bo
     return True
 
 
+def _remove_policy(dep: Deployment, role_exists: bool, confirm: Confirm) -> bool:
+    """Our policy, detached first; True when it is gone (or was never there)."""
+    target, changes = dep.target, dep.changes
+    name, policy_id = policy_name(target), find_policy_id(changes, policy_name(target))
+    if policy_id is None:
+        return True
+    if not _allowed(dep, f"policy:{policy_id}", f"CAM policy {name}", confirm):
+        return False
+    if role_exists and policy_id in attached_policies(changes, target.role):
+        params = {"PolicyId": policy_id, "DetachRoleName": target.role}
+        changes.write(f"- detach {name} from {target.role}", "cam", "DetachRolePolicy", params)
+    changes.write(f"- CAM policy {name}", "cam", "DeletePolicy", {"PolicyId": [policy_id]})
+    dep.state.created -= {f"policy:{policy_id}", f"attachment:{policy_id}:{target.role}"}
+    return True
+
+
 def remove_iam(dep: Deployment, confirm: Confirm) -> bool:
     """Our policy and the role; True when both are gone."""
-    target, changes = dep.target, dep.changes
-    role_exists = find_role(changes, target.role) is not None
-    policy_id = find_policy_id(changes, policy_name(target))
-    gone = True
-    if policy_id is not None:
-        if role_exists and policy_id in attached_policies(changes, target.role):
-            params = {"PolicyId": policy_id, "DetachRoleName": target.role}
-            changes.write(
-                f"- detach {policy_name(target)} from {target.role}",
-                "cam",
-                "DetachRolePolicy",
-                params,
-            )
-        if _allowed(dep, f"policy:{policy_id}", f"CAM policy {policy_name(target)}", confirm):
-            summary = f"- CAM policy {policy_name(target)}"
-            changes.write(summary, "cam", "DeletePolicy", {"PolicyId": [policy_id]})
-        else:
-            gone = False
-    if role_exists:
-        if _allowed(dep, f"role:{target.role}", f"CAM role {target.role}", confirm):
-            changes.write(
-                f"- CAM role {target.role}", "cam", "DeleteRole", {"RoleName": target.role}
-            )
-        else:
-            gone = False
-    return gone
+    role = dep.target.role
+    role_exists = find_role(dep.changes, role) is not None
+    policy_gone = _remove_policy(dep, role_exists, confirm)
+    if not role_exists:
+        return policy_gone
+    if not _allowed(dep, f"role:{role}", f"CAM role {role}", confirm):
+        return False
+    dep.changes.write(f"- CAM role {role}", "cam", "DeleteRole", {"RoleName": role})
+    dep.state.created.discard(f"role:{role}")
+    return policy_gone
 
 
 def run_down(dep: Deployment, confirm: Confirm) -> bool:
@@ -91,13 +91,9 @@ def run_down(dep: Deployment, confirm: Confirm) -> bool:
     iam_gone = remove_iam(dep, confirm)
     dep.report(f"  = {describe(dep.target)} stays on (no API turns it off; no cost while idle)")
     complete = all(gone) and iam_gone
-    if dep.changes.apply:
-        if complete:
-            dep.state.remove()
-            dep.report(f"  - state file {dep.state.path} (with the callback secret)")
-        else:
-            dep.state.created = {
-                item for item in dep.state.created if not item.startswith("attachment:")
-            }
-            dep.state.save()
+    if dep.changes.apply and complete:
+        dep.state.remove()
+        dep.report(f"  - state file {dep.state.path} (with the callback secret)")
+    elif dep.changes.apply:
+        dep.state.save()
     return complete

@@ -20,6 +20,9 @@ from deploy.cloud.policy_documents import TRUST_POLICY, differences, parse_docum
 from deploy.cloud.target import DeployTarget
 
 ROLE_NOT_FOUND = ("InvalidParameter.RoleNotExist", "ResourceNotFound")
+# SCF's own service role: it writes the bucket's notification rule for a COS trigger (SCF doc
+# 583/31444). The SCF console creates it the first time someone opens it; this tool only checks.
+SCF_SERVICE_ROLE = "SCF_QcsRole"
 LIST_PAGE_SIZE = 200
 
 
@@ -39,6 +42,7 @@ class IamObservation:
     policy_id: int | None
     policy_document: dict[str, Any] | None
     attached: dict[int, str] = field(default_factory=dict)
+    service_role_exists: bool = True
 
 
 def policy_name(target: DeployTarget) -> str:
@@ -94,7 +98,18 @@ def observe_iam(changes: ChangeSet, target: DeployTarget) -> IamObservation:
         answer = changes.read("cam", "GetPolicy", {"PolicyId": policy_id})
         document = parse_document(answer.get("PolicyDocument"))
     attached = attached_policies(changes, target.role) if role is not None else {}
-    return IamObservation(role, policy_id, document, attached)
+    service_role = find_role(changes, SCF_SERVICE_ROLE) is not None
+    return IamObservation(role, policy_id, document, attached, service_role)
+
+
+def service_role_stop(observed: IamObservation) -> str | None:
+    if observed.service_role_exists:
+        return None
+    return (
+        f"SCF's service role {SCF_SERVICE_ROLE} does not exist (SCF needs it to create the COS "
+        "trigger): open the SCF console once (https://console.cloud.tencent.com/scf) and "
+        "authorize the service role when asked, then run `python -m deploy up` again"
+    )
 
 
 def trust_differences(observed: IamObservation) -> list[str]:

@@ -30,15 +30,19 @@ from deploy.cloud.callback_secret import (
 from deploy.cloud.deployment import Deployment
 from deploy.cloud.errors import RotationError
 from deploy.cloud.function_config import deployed_environment, environment_param
-from deploy.cloud.functions import wait_active
+from deploy.cloud.functions import get_function, wait_active
 from deploy.cloud.manifest import FunctionSpec, secret_carriers
 from shared.settings.functions import CALLBACK_SECRET
 
 
 def _carriers(dep: Deployment) -> list[FunctionSpec]:
+    """The functions carrying the secret, verifiers first; RotationError if one is missing."""
     carriers = secret_carriers(dep.specs(), CALLBACK_SECRET)
     if not carriers:
         raise RotationError(f"no function in serverless.yml carries {CALLBACK_SECRET}")
+    for spec in carriers:
+        if get_function(dep, spec.name, spec.namespace) is None:
+            raise RotationError(f"function {spec.name} is not deployed: run `python -m deploy up`")
     return carriers
 
 
@@ -73,7 +77,7 @@ def apply_secrets(dep: Deployment, carriers: list[FunctionSpec]) -> None:
         wait_active(dep, spec)
 
 
-def _current_secret(dep: Deployment, carriers: list[FunctionSpec]) -> str:
+def _current_secret(dep: Deployment) -> str:
     if usable_secret(dep.state.callback_secret):
         return dep.state.callback_secret or ""
     raise RotationError(
@@ -82,13 +86,24 @@ def _current_secret(dep: Deployment, carriers: list[FunctionSpec]) -> str:
     )
 
 
+def _adopt_deployed(dep: Deployment, verifier: FunctionSpec) -> None:
+    """Rotate from what the callback function verifies with, not from a stale state file."""
+    environment = deployed_environment(wait_active(dep, verifier))
+    current = environment.get(CALLBACK_SECRET)
+    previous = [p for p in environment.get(CALLBACK_SECRET_PREVIOUS, "").split(",") if p]
+    if usable_secret(current) and current != dep.state.callback_secret:
+        dep.state.callback_secret, dep.state.previous_secrets = current, previous
+        dep.report(f"  = callback secret adopted from {verifier.name} instead of the state file's")
+
+
 def start_rotation(dep: Deployment, generate: Callable[[], str] = new_secret) -> None:
     carriers = _carriers(dep)
     state = dep.state
     if state.previous_secrets and state.rotation_started_at is None:
         dep.report("  . resuming the rotation that was interrupted")
     else:
-        old = _current_secret(dep, carriers)
+        _adopt_deployed(dep, carriers[0])
+        old = _current_secret(dep)
         state.previous_secrets = [old, *(p for p in state.previous_secrets if p != old)]
         state.callback_secret = generate()
         state.rotation_started_at = None

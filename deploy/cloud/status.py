@@ -26,7 +26,13 @@ from deploy.cloud.callback_secret import (
 from deploy.cloud.deployment import Deployment
 from deploy.cloud.function_config import config_differences, deployed_environment
 from deploy.cloud.functions import get_function, platform_code_sha
-from deploy.cloud.iam import account_identity, iam_stops, observe_iam, policy_name
+from deploy.cloud.iam import (
+    SCF_SERVICE_ROLE,
+    account_identity,
+    iam_stops,
+    observe_iam,
+    policy_name,
+)
 from deploy.cloud.manifest import FunctionSpec
 from deploy.cloud.media_processing import MediaProcessing, check_media_processing, describe
 from deploy.cloud.policy_documents import render_policy
@@ -79,6 +85,7 @@ def report_foundations(report: StatusReport, media: MediaProcessing, policy_temp
         report.check(False, problem)
     attached = iam.policy_id is not None and iam.policy_id in iam.attached
     report.check(attached, f"CAM policy {policy_name(target)} attached to {target.role}")
+    report.check(iam.service_role_exists, f"SCF's service role {SCF_SERVICE_ROLE} exists")
     report.check(check_media_processing(media, target), f"{describe(target)} is on")
 
 

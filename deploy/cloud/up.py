@@ -1,9 +1,10 @@
 """``up`` and ``plan``: one pass that reads everything first, stops on differences it must not
 change, then creates or updates what differs, in dependency order.
 
-1. Read: the account (GetUserAppId), the role and policy, media processing, the three functions.
+1. Read: the account (GetUserAppId), the role and policy, SCF's service role, media processing,
+   the three functions.
 2. Stop (``up``) or report (``plan``) every difference that needs a flag or a manual step.
-3. The callback secret: kept from the state file, else adopted from the deployed functions, else
+3. The callback secret: the one the deployed functions carry, else the state file's, else
    generated once (``secrets.token_urlsafe``) and saved before any function carries it.
 4. Role and policy, media processing, then each function with its triggers: the function URL's
    function first, its URL read back and written into the others' MEDIA_TAGGER_CALLBACK_URL.
@@ -30,6 +31,7 @@ from deploy.cloud.iam import (
     apply_iam,
     iam_stops,
     observe_iam,
+    service_role_stop,
 )
 from deploy.cloud.manifest import FunctionSpec
 from deploy.cloud.media_processing import (
@@ -67,6 +69,9 @@ def observe(dep: Deployment, media: MediaProcessing, policy_template: str) -> Ob
 
 def stops(dep: Deployment, observed: Observation) -> list[str]:
     found = [] if dep.update_iam else iam_stops(dep.target, observed.iam, observed.wanted_policy)
+    missing_service_role = service_role_stop(observed.iam)
+    if missing_service_role:
+        found.append(missing_service_role)
     if not observed.media_enabled and not dep.enable_media_processing:
         found.append(media_processing_stop(dep.target))
     for spec in dep.specs():
@@ -93,14 +98,18 @@ def _deployed_secrets(dep: Deployment, observed: Observation) -> tuple[str | Non
 
 
 def ensure_secret(dep: Deployment, observed: Observation, generate: Callable[[], str]) -> None:
+    """The running functions' secrets win over the state file's (another operator may have
+    rotated; overwriting would refuse the callbacks of their jobs); else the state's; else new."""
     state, where = dep.state, f"kept in {dep.state.path}"
-    if state.callback_secret:
+    current, previous = _deployed_secrets(dep, observed)
+    if current and (current, previous) != (state.callback_secret, state.previous_secrets):
+        differed = " instead of the state file's" if state.callback_secret else ""
+        state.callback_secret, state.previous_secrets = current, previous
+        state.rotation_started_at = state.rotation_started_at if previous else None
+        dep.report(f"  = callback secret adopted from the deployed functions{differed} ({where})")
+    elif state.callback_secret:
         dep.changes.unchanged(f"callback secret ({where})")
         return
-    current, previous = _deployed_secrets(dep, observed)
-    if current:
-        state.callback_secret, state.previous_secrets = current, previous
-        dep.report(f"  = callback secret adopted from the deployed functions ({where})")
     else:
         dep.changes.note(f"+ callback secret (generated, {where}, mode 0600)")
         if not dep.changes.apply:
