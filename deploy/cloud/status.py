@@ -5,7 +5,8 @@ state, runtime, memory, timeout, code (local zip, last uploaded by this tool, SC
 unchanged since), configuration differences by name, each trigger. Then the cross checks: the
 upload function's MEDIA_TAGGER_CALLBACK_URL is the function URL, the callback secret's
 fingerprints (first 8 hex of SHA-256) are equal on every function that carries it and equal to
-the state file's (the previous ones too), one tag prefix everywhere, and the rotation clock.
+the state file's (the previous ones too), one tag prefix everywhere, the COS trigger's prefix
+against MEDIA_TAGGER_INCLUDE_PREFIXES, and the rotation clock.
 Only fingerprints of secrets are printed.
 """
 
@@ -36,8 +37,20 @@ from deploy.cloud.iam import (
 from deploy.cloud.manifest import FunctionSpec
 from deploy.cloud.media_processing import MediaProcessing, check_media_processing, describe
 from deploy.cloud.policy_documents import render_policy
-from deploy.cloud.triggers import function_url, is_current, is_same_trigger, list_triggers
-from shared.settings.functions import CALLBACK_SECRET, CALLBACK_URL, DEFAULT_TAG_PREFIX, TAG_PREFIX
+from deploy.cloud.triggers import (
+    function_url,
+    is_current,
+    is_same_trigger,
+    list_triggers,
+    parse_trigger_description,
+)
+from shared.settings.functions import (
+    CALLBACK_SECRET,
+    CALLBACK_URL,
+    DEFAULT_TAG_PREFIX,
+    INCLUDE_PREFIXES,
+    TAG_PREFIX,
+)
 
 
 @dataclass
@@ -143,6 +156,23 @@ def cross_checks(report: StatusReport, seen: list[Seen]) -> None:
     report.check(len(prefixes) <= 1, f"one tag prefix: {', '.join(sorted(prefixes))}")
 
 
+def prefix_check(report: StatusReport, seen: list[Seen]) -> None:
+    """The COS trigger's key prefix and the upload function's include prefixes can both match."""
+    owner = next((item for item in seen if item.spec.trigger("cos") and item.function), None)
+    trigger = next((t for t in owner.triggers if t.get("Type") == "cos"), None) if owner else None
+    if owner is None or trigger is None:
+        return
+    description = parse_trigger_description(trigger)
+    filters = description.get("filter") or {} if isinstance(description, dict) else {}
+    prefix = str(filters.get("Prefix") or "")
+    includes = [
+        i.strip() for i in owner.environment.get(INCLUDE_PREFIXES, "").split(",") if i.strip()
+    ]
+    agree = all(item.startswith(prefix) or prefix.startswith(item) for item in includes)
+    shown = ",".join(includes) or "(every key)"
+    report.check(agree, f"COS trigger prefix {prefix!r}, {INCLUDE_PREFIXES} {shown}")
+
+
 def rotation_line(report: StatusReport, specs: list[FunctionSpec]) -> None:
     state = report.dep.state
     if not state.previous_secrets:
@@ -182,5 +212,6 @@ def run_status(dep: Deployment, media: MediaProcessing, policy_template: str) ->
     for item in seen:
         report_function(report, item)
     cross_checks(report, seen)
+    prefix_check(report, seen)
     rotation_line(report, [item.spec for item in seen])
     return report.ok

@@ -32,7 +32,7 @@ def list_triggers(dep: Deployment, spec: FunctionSpec) -> list[dict[str, Any]]:
     return [item for item in answer.get("Triggers") or [] if isinstance(item, dict)]
 
 
-def _description(observed: dict[str, Any]) -> Any:
+def parse_trigger_description(observed: dict[str, Any]) -> Any:
     text = observed.get("TriggerDesc")
     try:
         return json.loads(text) if isinstance(text, str) else text
@@ -69,14 +69,13 @@ def _settings(kind: str, description: Any) -> Any:
 
 
 def is_current(wanted: TriggerSpec, observed: dict[str, Any]) -> bool:
-    same_settings = _settings(wanted.kind, _description(observed)) == _settings(
-        wanted.kind, wanted.description
-    )
+    deployed = _settings(wanted.kind, parse_trigger_description(observed))
+    same_settings = deployed == _settings(wanted.kind, wanted.description)
     return same_settings and _enabled(observed) == wanted.enabled
 
 
 def function_url(observed: dict[str, Any] | None) -> str | None:
-    description = _description(observed or {})
+    description = parse_trigger_description(observed or {})
     net = description.get("NetConfig") if isinstance(description, dict) else None
     url = net.get("ExtranetUrl") if isinstance(net, dict) else None
     return str(url) if url else None
