@@ -4,8 +4,8 @@ Order: each function's triggers, then the function (waiting until SCF no longer 
 function URL's function last; then our policy (detached, deleted) and the role. A resource the
 state file does not record as created by this tool (a role that existed before, a function the
 framework deployed) is removed only after a yes to ``confirm`` (interactive y/N, or ``--yes``).
-Media processing stays enabled (Cloud Infinite documents no call to turn it off, and it costs
-nothing while no job runs). When everything is gone the state file (and so the secret) is deleted.
+Media processing stays enabled (Cloud Infinite documents no call to turn it off; it does nothing
+while no job is submitted). When everything is gone the state file (and so the secret) is deleted.
 """
 
 from __future__ import annotations
@@ -89,7 +89,7 @@ def run_down(dep: Deployment, confirm: Confirm) -> bool:
     specs = [dep.spec(key) for key in dep.manifest.function_keys()]
     gone = [remove_function(dep, spec, confirm) for spec in reversed(specs)]
     iam_gone = remove_iam(dep, confirm)
-    dep.report(f"  = {describe(dep.target)} stays on (no API turns it off; no cost while idle)")
+    dep.report(f"  = {describe(dep.target)} stays on (no documented API turns it off)")
     complete = all(gone) and iam_gone
     if dep.changes.apply and complete:
         dep.state.remove()

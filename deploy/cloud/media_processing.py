@@ -9,7 +9,7 @@ by its one safe XML parser:
 * enable: ``POST /mediabucket`` with an empty body on ``<bucket>.ci.<region>.myqcloud.com``
   (CreateMediaBucket). It needs the bucket bound to CI first; when CI refuses, the error says
   what to do in the console. ``down`` leaves media processing on (there is no documented API
-  to turn it off, and it costs nothing while no job runs).
+  to turn it off).
 """
 
 from __future__ import annotations
