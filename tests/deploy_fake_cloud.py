@@ -158,8 +158,11 @@ def _error(code: str, message: str) -> tuple[int, dict[str, str], str]:
     return 200, {}, json.dumps(body)
 
 
-def serve(cloud: FakeCloud) -> Iterator[responses.RequestsMock]:
-    """A RequestsMock with ``cloud`` installed (every other URL is refused)."""
+def served_cloud() -> Iterator[FakeCloud]:
+    """For a fixture: a FakeCloud behind ``responses`` (every other URL is refused), and after
+    the test, no request the platform would have refused."""
+    cloud = FakeCloud()
     with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
         cloud.install(mock)
-        yield mock
+        yield cloud
+    assert cloud.violations == []

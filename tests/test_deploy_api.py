@@ -9,7 +9,7 @@ still raising, and a parameter the SDK model does not know refused before anythi
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 
 import pytest
 import responses
@@ -57,7 +57,7 @@ def strict() -> Iterator[responses.RequestsMock]:
 
 
 def _action(
-    name: str, params: dict[str, object], region: str | None = "ap-guangzhou"
+    name: str, params: Mapping[str, object], region: str | None = "ap-guangzhou"
 ) -> list[object]:
     headers = {
         "X-TC-Action": name,

@@ -16,7 +16,7 @@ import pytest
 
 from deploy.cloud.policy_documents import TRUST_POLICY
 from tests.deploy_fake_cam import FakeRole
-from tests.deploy_fake_cloud import FakeCloud, serve
+from tests.deploy_fake_cloud import FakeCloud, served_cloud
 from tests.deploy_helpers import CALLBACK, ROLE, UPLOAD, DeployRunner
 
 TRUST = json.dumps(TRUST_POLICY)
@@ -27,10 +27,7 @@ COS_FULL = json.dumps(
 
 @pytest.fixture
 def cloud() -> Iterator[FakeCloud]:
-    fake = FakeCloud()
-    for _ in serve(fake):
-        yield fake
-    assert fake.violations == []
+    yield from served_cloud()
 
 
 @pytest.fixture
@@ -252,3 +249,14 @@ def test_a_missing_scf_service_role_stops_with_the_console_step(
     assert run("up", "--update-iam") == 1
     assert "SCF's service role SCF_QcsRole does not exist" in capsys.readouterr().err
     assert cloud.writes() == []
+
+
+def test_a_missing_zip_stops_before_any_call(
+    cloud: FakeCloud, run: DeployRunner, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (run.build / "submit_on_upload.zip").unlink()
+    assert run("up") == 1
+    assert (
+        "submit_on_upload.zip does not exist: run `make package` first" in capsys.readouterr().err
+    )
+    assert cloud.actions() == []

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.deploy_fake_cloud import SECRET_KEY, FakeCloud, serve
+from tests.deploy_fake_cloud import SECRET_KEY, FakeCloud, served_cloud
 from tests.deploy_helpers import CALLBACK, RECONCILE, ROLE, UPLOAD, DeployRunner, write_zips
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -53,14 +53,7 @@ DELETE_ONE = [
 
 @pytest.fixture
 def cloud() -> Iterator[FakeCloud]:
-    fake = FakeCloud()
-    yield from _served(fake)
-    assert fake.violations == []
-
-
-def _served(fake: FakeCloud) -> Iterator[FakeCloud]:
-    for _ in serve(fake):
-        yield fake
+    yield from served_cloud()
 
 
 @pytest.fixture

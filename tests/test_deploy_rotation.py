@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from deploy.cloud.callback_secret import MAX_JOB_TIME_S, fingerprint
-from tests.deploy_fake_cloud import SECRET_KEY, FakeCloud, serve
+from tests.deploy_fake_cloud import SECRET_KEY, FakeCloud, served_cloud
 from tests.deploy_fake_scf import FakeApiError
 from tests.deploy_helpers import CALLBACK, RECONCILE, UPLOAD, DeployRunner
 
@@ -28,10 +28,7 @@ OVERLAP_S = MAX_JOB_TIME_S + 70 * 60
 
 @pytest.fixture
 def cloud() -> Iterator[FakeCloud]:
-    fake = FakeCloud()
-    for _ in serve(fake):
-        yield fake
-    assert fake.violations == []
+    yield from served_cloud()
 
 
 @pytest.fixture

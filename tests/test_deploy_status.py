@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.deploy_fake_cloud import FakeCloud, serve
+from tests.deploy_fake_cloud import FakeCloud, served_cloud
 from tests.deploy_helpers import CALLBACK, UPLOAD, DeployRunner
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -16,10 +16,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 @pytest.fixture
 def cloud() -> Iterator[FakeCloud]:
-    fake = FakeCloud()
-    for _ in serve(fake):
-        yield fake
-    assert fake.violations == []
+    yield from served_cloud()
 
 
 @pytest.fixture

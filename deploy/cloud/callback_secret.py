@@ -28,7 +28,6 @@ from shared.time_window import parse_duration
 
 # Agreed with the functions' side (issue 19); shared/settings/functions.py defines it there.
 CALLBACK_SECRET_PREVIOUS = "MEDIA_TAGGER_CALLBACK_SECRET_PREVIOUS"  # noqa: S105 -- a name
-SECRET_VARIABLES = frozenset({CALLBACK_SECRET, CALLBACK_SECRET_PREVIOUS})
 MAX_JOB_TIME_S = 6 * 3600
 SECRET_BYTES = 32  # token_urlsafe(32): 43 characters, above MIN_SECRET_LENGTH, no commas
 
@@ -51,12 +50,6 @@ def fingerprints(values: str | None) -> str:
     """Fingerprints of a comma list (MEDIA_TAGGER_CALLBACK_SECRET_PREVIOUS), in order."""
     items = [item.strip() for item in (values or "").split(",") if item.strip()]
     return ",".join(fingerprint(item) for item in items) or "(none)"
-
-
-def is_secret_variable(name: str) -> bool:
-    """Whether a variable's value must never be shown (names only, in every output)."""
-    upper = name.upper()
-    return name in SECRET_VARIABLES or any(word in upper for word in ("SECRET", "TOKEN", "PASS"))
 
 
 def usable_secret(value: str | None) -> bool:

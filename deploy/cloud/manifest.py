@@ -113,10 +113,6 @@ class Manifest:
         events = self._inputs[key].get("events") or []
         return any(isinstance(event, dict) and kind in event for event in events)
 
-    def references(self, key: str) -> set[str]:
-        """The ``${env:NAME}`` names instance ``key`` uses."""
-        return {name for env, name in _REFERENCE.findall(json.dumps(self._inputs[key])) if env}
-
     def function_name(self, key: str) -> str:
         return str(self._resolve(self._inputs[key]["name"], {}, key))
 

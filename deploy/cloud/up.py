@@ -56,6 +56,8 @@ class Observation:
 
 
 def observe(dep: Deployment, media: MediaProcessing, policy_template: str) -> Observation:
+    for key in dep.manifest.function_keys():
+        dep.package(key)  # every zip exists before anything is read or written
     identity = account_identity(dep.changes, dep.target)
     target = dep.target
     wanted = render_policy(
