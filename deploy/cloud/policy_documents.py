@@ -61,11 +61,15 @@ def parse_document(text: object) -> dict[str, Any]:
     raise SetupError("CAM returned a policy document that is not JSON")
 
 
-def _items(value: object) -> list[str]:
+def _as_list(value: object) -> list[Any]:
+    """CAM writes a one-item list as the item itself."""
     if value is None:
         return []
-    values = value if isinstance(value, list) else [value]
-    return [str(item) for item in values]
+    return value if isinstance(value, list) else [value]
+
+
+def _items(value: object) -> list[str]:
+    return [str(item) for item in _as_list(value)]
 
 
 def _action(name: str) -> str:
@@ -92,15 +96,9 @@ def grants(document: dict[str, Any]) -> set[Grant]:
 
 
 def _statements(document: dict[str, Any]) -> Iterator[dict[str, Any]]:
-    for statement in _items_raw(document.get("statement")):
+    for statement in _as_list(document.get("statement")):
         if isinstance(statement, dict):
             yield statement
-
-
-def _items_raw(value: object) -> list[Any]:
-    if value is None:
-        return []
-    return value if isinstance(value, list) else [value]
 
 
 def _describe(grant: Grant) -> str:
