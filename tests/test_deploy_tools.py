@@ -48,13 +48,8 @@ def test_zip_bytes_do_not_depend_on_mtimes_or_creation_order(tmp_path: Path) -> 
     with zipfile.ZipFile(tmp_path / "one.zip") as archive:
         infos = archive.infolist()
     assert [info.filename for info in infos] == [
-        "index.py",
-        "shared/",
-        "shared/__init__.py",
-        "shared/a.py",
-        "shared/b.py",
-        "tool.so",
-    ]
+        "index.py", "shared/", "shared/__init__.py", "shared/a.py", "shared/b.py", "tool.so",
+    ]  # fmt: skip
     assert {info.date_time for info in infos} == {ZIP_DATE_TIME}
     modes = {info.filename: (info.external_attr >> 16) & 0o777 for info in infos}
     assert modes["index.py"] == 0o644 and modes["tool.so"] == 0o755 and modes["shared/"] == 0o755
@@ -97,10 +92,8 @@ def test_project_imports_are_the_pruning_roots(tmp_path: Path) -> None:
         "import pkg.x.y\nfrom . import z\n",
     )
     assert vendor.project_imports([source], "pkg") == [
-        "pkg.common.credential",
-        "pkg.common.credential.Credential",
-        "pkg.x.y",
-    ]
+        "pkg.common.credential", "pkg.common.credential.Credential", "pkg.x.y",
+    ]  # fmt: skip
 
 
 def test_distribution_pruning_keeps_licenses_and_pure_twins_only(tmp_path: Path) -> None:
@@ -116,11 +109,9 @@ def test_distribution_pruning_keeps_licenses_and_pure_twins_only(tmp_path: Path)
     removed = vendor.drop_accelerators_with_pure_twin(tmp_path)
     left = sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*") if p.is_file())
     assert left == [
-        "lib-1.0.dist-info/LICENSE",
-        "lib-1.0.dist-info/licenses/NOTICE.txt",
-        "lib/fast.cpython-312-x86_64-linux-gnu.so",
-        "lib/md.py",
-    ]
+        "lib-1.0.dist-info/LICENSE", "lib-1.0.dist-info/licenses/NOTICE.txt",
+        "lib/fast.cpython-312-x86_64-linux-gnu.so", "lib/md.py",
+    ]  # fmt: skip
     assert removed == ["lib/md.cpython-312-x86_64-linux-gnu.so"]
 
 
@@ -168,12 +159,7 @@ def test_cam_policy_is_least_privilege_on_placeholders() -> None:
     cos = ["qcs::cos:<region>:uid/<appid>:<bucket>/*"]
     ci = ["qcs::ci:<region>:uid/<appid>:bucket/<bucket>/*"]
     assert grants == {
-        "ci:CreateMediaJobs": ci,
-        "ci:DescribeMediaJob": ci,
-        "ci:DescribeMediaJobs": ci,
-        "cos:HeadObject": cos,
-        "cos:GetObjectTagging": cos,
-        "cos:PutObjectTagging": cos,
-        "cos:GetBucket": cos,
-        "cam:PassRole": ["qcs::cam::uin/<owner-uin>:roleName/CI_QCSRole"],
-    }
+        "ci:CreateMediaJobs": ci, "ci:DescribeMediaJob": ci, "ci:DescribeMediaJobs": ci,
+        "cos:HeadObject": cos, "cos:GetObjectTagging": cos, "cos:PutObjectTagging": cos,
+        "cos:GetBucket": cos, "cam:PassRole": ["qcs::cam::uin/<owner-uin>:roleName/CI_QCSRole"],
+    }  # fmt: skip
