@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: test check pytest demo ffmpeg pythons package lock bench bench-smoke soak fmt clean
+.PHONY: test check pytest demo ffmpeg pythons package lock deploy bench bench-smoke soak fmt clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -69,6 +69,12 @@ package: $(STAMP)
 lock: $(STAMP)
 	$(BIN)/uv pip compile requirements.txt --universal --python-version 3.9 --generate-hashes \
 	  --custom-compile-command "make lock" --quiet --output-file requirements.lock
+
+# Build the zips, then create or update everything in the cloud (docs/deploy.md): the role, media
+# processing, the three functions and their triggers. DEPLOY_ARGS passes options, e.g.
+# DEPLOY_ARGS="--profile prod --stage prod". `python -m deploy plan` shows what it would do.
+deploy: package
+	$(BIN)/python -m deploy up $(DEPLOY_ARGS)
 
 # Performance suite: both functions against a plain cos-python-sdk-v5 version of them (benchmarks/),
 # one table with ratios and budgets; exits non-zero when a budget is missed (~2 min). Needs the SCF

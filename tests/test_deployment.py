@@ -365,3 +365,100 @@ def test_closure_follows_imports_inside_functions(tmp_path: Path) -> None:
     (tmp_path / "shared" / "p" / "b.py").write_text("x = 1\n")
     (tmp_path / "shared" / "unused.py").write_text("y = 2\n")
     assert shipped_modules(tmp_path, "f") == ["shared", "shared.a", "shared.p", "shared.p.b"]
+
+
+# --- the deploy tool (python -m deploy) and serverless.yml describe the same deployment --------
+# Both routes read the same `instances`; these checks render every instance through the tool's
+# reader (deploy/cloud/manifest.py) and compare it with serverless.yml read independently here.
+TOP_REFERENCE = re.compile(r"\$\{(app|stage)\}")
+
+
+def _framework_value(value: Any, values: dict[str, str]) -> Any:
+    """serverless.yml's ${app}/${stage}/${env:NAME} resolved as the framework does."""
+    if isinstance(value, dict):
+        return {name: _framework_value(item, values) for name, item in value.items()}
+    if isinstance(value, list):
+        return [_framework_value(item, values) for item in value]
+    if not isinstance(value, str):
+        return value
+    value = TOP_REFERENCE.sub(lambda match: str(MANIFEST[match.group(1)]), value)
+    return ENV_REFERENCE.sub(lambda match: values[match.group(1)], value)
+
+
+def _tool_spec(function: str) -> Any:
+    from deploy.cloud.manifest import Manifest
+
+    values = _example_values()
+    return Manifest(MANIFEST).render(function, values, values["DEPLOY_REGION"])
+
+
+def test_deploy_tool_deploys_every_instance_with_its_settings() -> None:
+    values = _example_values()
+    for function, raw in INSTANCES.items():
+        inputs, spec = _framework_value(raw, values), _tool_spec(function)
+        assert spec.key == function
+        assert (spec.name, spec.handler, spec.runtime, spec.namespace) == (
+            inputs["name"],
+            inputs["handler"],
+            inputs["runtime"],
+            inputs["namespace"],
+        )
+        assert (spec.memory_size, spec.timeout) == (inputs["memorySize"], inputs["timeout"])
+        assert (spec.description, spec.role) == (inputs["description"], values["DEPLOY_ROLE"])
+        deployed = {k: v for k, v in _deployed_environment(function, values).items() if v != ""}
+        assert dict(spec.environment) == deployed, function
+
+
+def test_deploy_tool_creates_the_triggers_serverless_yml_declares() -> None:
+    values = _example_values()
+    for function, raw in INSTANCES.items():
+        events = _framework_value(raw, values)["events"]
+        triggers = _tool_spec(function).triggers
+        assert [trigger.kind for trigger in triggers] == [next(iter(e)) for e in events]
+        for trigger, event in zip(triggers, events):
+            parameters = event[trigger.kind]["parameters"]
+            assert trigger.qualifier == parameters["qualifier"]
+            if trigger.kind == "http":
+                net = parameters["netConfig"]
+                assert trigger.description == {
+                    "AuthType": parameters["authType"],
+                    "NetConfig": {
+                        "EnableIntranet": net["enableIntranet"],
+                        "EnableExtranet": net["enableExtranet"],
+                    },
+                }
+            elif trigger.kind == "cos":
+                assert trigger.name == parameters["bucket"]
+                assert trigger.enabled is parameters["enable"]
+                assert trigger.description == {
+                    "event": parameters["events"],
+                    "filter": {
+                        "Prefix": parameters["filter"]["prefix"] or "",
+                        "Suffix": parameters["filter"]["suffix"] or "",
+                    },
+                }
+            else:
+                assert trigger.kind == "timer"
+                assert trigger.description == parameters["cronExpression"] == "0 */30 * * * * *"
+                assert (trigger.name, trigger.enabled) == (parameters["name"], parameters["enable"])
+
+
+def test_every_instance_input_is_applied_by_the_deploy_tool_or_explained() -> None:
+    """A new `inputs` key (layers, initTimeout, ...) must be taught to deploy/cloud/manifest.py
+    (or listed in NOT_APPLIED_INPUTS with the reason) so the two routes cannot drift."""
+    from deploy.cloud.manifest import Manifest
+
+    manifest = Manifest(MANIFEST)
+    assert {function: manifest.unapplied_inputs(function) for function in INSTANCES} == {
+        function: [] for function in INSTANCES
+    }
+
+
+def test_the_previous_secret_variable_is_the_agreed_name() -> None:
+    """issue 19: the deploy tool sets it, the functions read it (shared/settings/functions.py)."""
+    import shared.settings.functions as function_settings
+    from deploy.cloud.callback_secret import CALLBACK_SECRET_PREVIOUS
+
+    assert CALLBACK_SECRET_PREVIOUS == "MEDIA_TAGGER_CALLBACK_SECRET_PREVIOUS"
+    agreed = getattr(function_settings, "CALLBACK_SECRET_PREVIOUS", CALLBACK_SECRET_PREVIOUS)
+    assert agreed == CALLBACK_SECRET_PREVIOUS
