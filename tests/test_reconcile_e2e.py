@@ -62,6 +62,7 @@ def backfill(emulator: Emulator, tmp_path: Path, prefix: str = "") -> None:
         environ=emulator.function_environ(),
         rate=1000,
         state_file=state,
+        wait_timeout_s=None,  # callbacks are dropped on purpose here: reconcile is under test
     )
     assert emulator.wait_idle(SETTLE_S)
 
@@ -132,9 +133,12 @@ def test_reconcile_repairs_every_object_whose_callback_was_lost(
     assert emulator.wait_idle(SETTLE_S)
     assert wrong_objects(emulator, expected) == {}
     assert tag_writes(emulator) - writes == len(missing)  # one PUT per object that lacked it
-    # y and z got a job for their current content (its callback wrote them); the rest: applied
-    assert summary.outcomes["tagged"] == len(missing) - 2
-    assert summary.outcomes["resubmitted"] == 2 and summary.errors == 0
+    # z got a job for its current content (its callback wrote it); so did y unless job 1 began
+    # within the clock-skew allowance of y's third write (docs "Ordering guarantees": same bytes,
+    # so either way y ends right); everything else: the lost result applied
+    resubmitted = summary.outcomes["resubmitted"]
+    assert resubmitted in (1, 2) and summary.errors == 0
+    assert summary.outcomes["tagged"] == len(missing) - resubmitted
     assert summary.jobs == 75 + 5 and summary.objects == 75 + 3
 
     again = run_reconcile(
@@ -145,7 +149,7 @@ def test_reconcile_repairs_every_object_whose_callback_was_lost(
         environ=emulator.function_environ(),
     )
     assert tag_writes(emulator) - writes == len(missing)  # nothing left to write
-    assert again.outcomes == {"unchanged": 75 + 3} and again.jobs == 75 + 5 + 2
+    assert again.outcomes == {"unchanged": 75 + 3} and again.jobs == 75 + 5 + resubmitted
 
 
 def test_timer_function_and_cli_reconcile(
