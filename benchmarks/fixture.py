@@ -1,33 +1,28 @@
-"""What the handlers are run against: an emulator process, seeded objects, jobs and real events.
+"""What the handlers are run against: seeded objects, jobs and real events.
 
-``running_emulator`` starts ``benchmarks.emulator_proc`` in another process and reads its request
-and connection counters from ``GET /_emulator/stats``. ``Seeder`` uploads objects, submits their
-MediaInfo jobs and clears tags with the project's own signed client (driver side, never inside
-a measured process). ``CallbackSink`` receives the CI callbacks those jobs send, so the callback
-events replayed to both implementations are the bodies the emulated CI really posted, wrapped
-the way the function URL wraps them. COS events and contexts come from the emulator's SCF side.
-Everything stays on loopback.
+``Seeder`` uploads objects to an emulator (``benchmarks.emulator_handle``), submits their
+MediaInfo jobs, clears and counts tags with the project's own signed client (driver side, never
+inside a measured process). ``CallbackSink`` receives the CI callbacks those jobs send, so the
+callback events replayed to both implementations are the bodies the emulated CI really posted,
+wrapped the way the function URL wraps them. COS events and contexts come from the emulator's
+SCF side. Everything stays on loopback.
 """
 
 from __future__ import annotations
 
-import contextlib
-import http.client
 import json
-import subprocess
-import sys
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 from tencentcloud.common.credential import Credential
 
+from benchmarks.emulator_handle import BUCKET
 from emulator import EmulatorCredentials, ObjectCreated
 from emulator.scf.events import FunctionIdentity, build_context, build_cos_event
 from emulator.scf.function_url import build_url_event
@@ -39,72 +34,11 @@ from shared.tencent.endpoints import Endpoint, cos_host
 from shared.tencent.transport import Transport
 
 ROOT = Path(__file__).resolve().parent.parent
-BUCKET = "bench-1250000000"
 REGION = "ap-guangzhou"
 UPLOAD_FUNCTION = FunctionIdentity("media-submit")
 CALLBACK_FUNCTION = FunctionIdentity("media-callback")
 SEED_THREADS = 8
 START_TIMEOUT_S = 30.0
-
-
-@dataclass(frozen=True)
-class Counters:
-    """COS + CI requests and accepted TCP connections, as the emulator counted them."""
-
-    requests: int
-    connections: int
-
-    def minus(self, before: Counters) -> Counters:
-        # The stats request that read ``self`` came on a connection of its own: not the handler's.
-        return Counters(self.requests - before.requests, self.connections - before.connections - 1)
-
-
-@dataclass
-class RunningEmulator:
-    endpoint_url: str
-    process: subprocess.Popen[str]
-
-    def stats(self) -> dict[str, Any]:
-        parts = urlsplit(self.endpoint_url)
-        connection = http.client.HTTPConnection(parts.hostname or "", parts.port, timeout=10)
-        try:
-            connection.request("GET", "/_emulator/stats")
-            return dict(json.loads(connection.getresponse().read()))
-        finally:
-            connection.close()
-
-    def counters(self) -> Counters:
-        stats = self.stats()
-        requests = sum(stats["requests"].get(kind, 0) for kind in ("cos", "ci"))
-        return Counters(requests, int(stats["connections_accepted"]))
-
-
-@contextlib.contextmanager
-def running_emulator(
-    latency_ms: int, job_delay_s: float, log_path: Path
-) -> Iterator[RunningEmulator]:
-    """The emulator in another process; stopped (stdin closed, then terminated) on exit."""
-    command = [sys.executable, "-m", "benchmarks.emulator_proc", "--latency-ms", str(latency_ms)]
-    command += ["--bucket", BUCKET]
-    command += ["--job-delay-s", str(job_delay_s)]
-    with log_path.open("a", encoding="utf-8") as log:
-        process = subprocess.Popen(
-            command, cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log, text=True
-        )
-        try:
-            assert process.stdout is not None
-            line = process.stdout.readline()
-            if not line:
-                raise RuntimeError(f"the emulator did not start (see {log_path})")
-            yield RunningEmulator(json.loads(line)["endpoint_url"], process)
-        finally:
-            if process.stdin is not None:
-                process.stdin.close()
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.terminate()
-                process.wait(timeout=10)
 
 
 @dataclass(frozen=True)
@@ -130,7 +64,12 @@ class SeededObject:
 
 def cos_event_line(obj: SeededObject) -> str:
     """One ``[event, context]`` line for the upload function: the COS trigger's event."""
-    event = build_cos_event([obj.created()], UPLOAD_FUNCTION, clock=time.time)
+    return cos_batch_line([obj])
+
+
+def cos_batch_line(objects: Sequence[SeededObject]) -> str:
+    """One upload event with a record per object (COS may batch several into one event)."""
+    event = build_cos_event([obj.created() for obj in objects], UPLOAD_FUNCTION, clock=time.time)
     return json.dumps([event, build_context(UPLOAD_FUNCTION)])
 
 
@@ -175,6 +114,18 @@ class Seeder:
 
         with ThreadPoolExecutor(SEED_THREADS) as pool:
             list(pool.map(clear, objects))
+
+    def tag_counts(self, objects: Sequence[SeededObject]) -> list[int]:
+        """How many tags each object carries now (both implementations write only their own)."""
+
+        def count(obj: SeededObject) -> int:
+            response = self._transport.request(
+                "cos", "GET", self._host, obj.key, params={"tagging": ""}
+            )
+            return response.content.count(b"<Tag>")
+
+        with ThreadPoolExecutor(SEED_THREADS) as pool:
+            return list(pool.map(count, objects))
 
 
 @dataclass

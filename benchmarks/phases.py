@@ -1,11 +1,12 @@
-"""The measuring phases of ``make bench``: the same events, the same emulator, both implementations.
+"""What every phase of ``make bench`` shares (plan, samples, the bench) and the upload phases.
 
-Four emulator processes, one per phase, each used by both implementations in alternating order:
-uploads on loopback (CI jobs parked, so no ffprobe runs while measuring), uploads with 20 ms
-added to every answer, callbacks on loopback, callbacks with 20 ms. Callback objects get their
-jobs run and their real CI callbacks captured first; their tags are cleared before every
-handler process so each invocation does the full work (three reads and one tag write).
-Every handler process is fresh: cold runs handle one event, warm runs ``warmup + events``.
+One emulator process per phase, used by both implementations in alternating order. Upload phases
+(CI jobs parked, so no ffprobe runs while measuring): loopback (cold, warm, duplicate check on),
+20 ms added to every answer (check off and on), CI 10x slower than COS (20 ms / 200 ms), and
+the worst input the defaults allow (one 100-record event). The callback phases are in
+``benchmarks.callback_phases``. Every handler process is fresh: cold runs handle one event,
+warm runs ``warmup + events``. Both implementations run at their defaults, which do equal work
+(no duplicate check, the same 7 tags); the check is measured on both by setting it.
 """
 
 from __future__ import annotations
@@ -14,15 +15,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from benchmarks.fixture import (
-    CallbackSink,
-    RunningEmulator,
-    SeededObject,
-    Seeder,
-    cos_event_line,
-    running_emulator,
-)
+from benchmarks.emulator_handle import RunningEmulator, running_emulator
+from benchmarks.fixture import Seeder, cos_batch_line, cos_event_line
 from benchmarks.launcher import HostRun, function_environ, run_host
+from benchmarks.worst_inputs import UPLOAD_RECORDS
 
 UPLOAD = "submit_on_upload"
 CALLBACK = "tag_on_callback"
@@ -30,6 +26,8 @@ IMPLEMENTATIONS = ("ours", "sdk")
 PARKED_JOB_DELAY_S = 3600.0  # upload phases: submitted jobs never run while measured
 UPLOAD_OBJECTS = 8
 ROUND_TRIP_MS = 20
+CI_EXTRA_MS = 180  # CI answers in 200 ms, COS in 20 ms: "CI 10x slower than COS"
+CHECK_ON = {"MEDIA_TAGGER_IDEMPOTENCY_CHECK": "true"}
 LATENCY_WARMUP = 3
 CALLBACK_TIMEOUT_S = 300.0
 # The upload phases never deliver callbacks (jobs stay queued); the URL only has to be valid.
@@ -43,10 +41,11 @@ class Plan:
     warmup: int  # invocations per warm process before measuring
     cold_runs: int
     latency_events: int  # events per implementation with 20 ms round trips
+    slow_events: int  # events per implementation with CI 10x slower than COS
 
 
-FULL_PLAN = Plan(events=400, rounds=3, warmup=20, cold_runs=11, latency_events=100)
-SMOKE_PLAN = Plan(events=4, rounds=1, warmup=2, cold_runs=1, latency_events=2)
+FULL_PLAN = Plan(events=400, rounds=3, warmup=20, cold_runs=21, latency_events=100, slow_events=20)
+SMOKE_PLAN = Plan(events=4, rounds=1, warmup=2, cold_runs=1, latency_events=2, slow_events=2)
 
 
 @dataclass
@@ -54,9 +53,14 @@ class Samples:
     """Every run of one implementation's function, by kind."""
 
     cold: list[HostRun] = field(default_factory=list)
-    warm: list[HostRun] = field(default_factory=list)
+    warm: list[HostRun] = field(default_factory=list)  # defaults, loopback
+    check_on: list[HostRun] = field(default_factory=list)  # upload with the duplicate check
     round_trip: list[HostRun] = field(default_factory=list)  # with 20 ms per answer
-    check_off: list[HostRun] = field(default_factory=list)  # upload without the tag check
+    round_trip_check_on: list[HostRun] = field(default_factory=list)  # upload, 20 ms, check on
+    ci_slow: list[HostRun] = field(default_factory=list)  # COS 20 ms, CI 200 ms per answer
+    worst: dict[str, HostRun] = field(default_factory=dict)  # worst input kind -> its process
+    tags: list[int] = field(default_factory=list)  # tags per object after a default run
+    today_tags: list[int] = field(default_factory=list)  # sdk: with the 10-field set of before
 
 
 @dataclass
@@ -121,17 +125,16 @@ def upload_phase(bench: Bench, plan: Plan) -> None:
                 line = cos_event_line(objects[turn % len(objects)])
                 run = bench.run(impl, UPLOAD, [line], emulator, warmup=0)
                 bench.samples_of(impl, UPLOAD).cold.append(run)
-        count = plan.warmup + plan.events
+        lines = [
+            cos_event_line(objects[i % len(objects)]) for i in range(plan.warmup + plan.events)
+        ]
         for turn in range(plan.rounds):
             for impl in alternating(turn):
-                lines = [cos_event_line(objects[i % len(objects)]) for i in range(count)]
                 run = bench.run(impl, UPLOAD, lines, emulator, warmup=plan.warmup)
                 bench.samples_of(impl, UPLOAD).warm.append(run)
-        check_off = {"MEDIA_TAGGER_IDEMPOTENCY_CHECK": "false"}
         for impl in IMPLEMENTATIONS:
-            lines = [cos_event_line(objects[i % len(objects)]) for i in range(count)]
-            run = bench.run(impl, UPLOAD, lines, emulator, warmup=plan.warmup, settings=check_off)
-            bench.samples_of(impl, UPLOAD).check_off.append(run)
+            run = bench.run(impl, UPLOAD, lines, emulator, warmup=plan.warmup, settings=CHECK_ON)
+            bench.samples_of(impl, UPLOAD).check_on.append(run)
 
 
 def upload_round_trip_phase(bench: Bench, plan: Plan) -> None:
@@ -139,58 +142,44 @@ def upload_round_trip_phase(bench: Bench, plan: Plan) -> None:
     with running_emulator(ROUND_TRIP_MS, PARKED_JOB_DELAY_S, log) as emulator:
         objects = Seeder(emulator.endpoint_url).put_objects("up", UPLOAD_OBJECTS, bench.media)
         count = LATENCY_WARMUP + plan.latency_events
+        lines = [cos_event_line(objects[i % len(objects)]) for i in range(count)]
         for impl in IMPLEMENTATIONS:
-            lines = [cos_event_line(objects[i % len(objects)]) for i in range(count)]
+            samples = bench.samples_of(impl, UPLOAD)
+            samples.round_trip.append(
+                bench.run(impl, UPLOAD, lines, emulator, warmup=LATENCY_WARMUP)
+            )
+            run = bench.run(impl, UPLOAD, lines, emulator, warmup=LATENCY_WARMUP, settings=CHECK_ON)
+            samples.round_trip_check_on.append(run)
+
+
+def upload_ci_slow_phase(bench: Bench, plan: Plan) -> None:
+    log = bench.scratch / "emulator-ci-slow.log"
+    with running_emulator(
+        ROUND_TRIP_MS, PARKED_JOB_DELAY_S, log, ci_extra_ms=CI_EXTRA_MS
+    ) as emulator:
+        objects = Seeder(emulator.endpoint_url).put_objects("up", UPLOAD_OBJECTS, bench.media)
+        count = LATENCY_WARMUP + plan.slow_events
+        lines = [cos_event_line(objects[i % len(objects)]) for i in range(count)]
+        for impl in IMPLEMENTATIONS:
             run = bench.run(impl, UPLOAD, lines, emulator, warmup=LATENCY_WARMUP)
-            bench.samples_of(impl, UPLOAD).round_trip.append(run)
+            bench.samples_of(impl, UPLOAD).ci_slow.append(run)
 
 
-def callback_events(
-    bench: Bench, emulator: RunningEmulator, count: int
-) -> tuple[Seeder, list[SeededObject], list[str]]:
-    """``count`` objects with finished MediaInfo jobs and the callbacks CI sent for them."""
-    seeder = Seeder(emulator.endpoint_url)
-    objects = seeder.put_objects("cb", count, bench.media)
-    sink = CallbackSink().start()
-    try:
-        seeder.submit_jobs(objects, sink.url, bench.secret)
-        lines = sink.wait_for([obj.key for obj in objects], CALLBACK_TIMEOUT_S)
-    finally:
-        sink.stop()
-    return seeder, objects, lines
-
-
-def callback_phase(bench: Bench, plan: Plan) -> None:
-    count = plan.warmup + plan.events
-    with running_emulator(0, 0.0, bench.scratch / "emulator-cb.log") as emulator:
-        seeder, objects, lines = callback_events(bench, emulator, count)
-        for turn in range(plan.cold_runs):
-            for impl in alternating(turn):
-                index = turn % count
-                seeder.clear_tags([objects[index]])
-                run = bench.run(impl, CALLBACK, [lines[index]], emulator, warmup=0)
-                bench.samples_of(impl, CALLBACK).cold.append(run)
-        for turn in range(plan.rounds):
-            for impl in alternating(turn):
-                seeder.clear_tags(objects)
-                run = bench.run(impl, CALLBACK, lines, emulator, warmup=plan.warmup)
-                bench.samples_of(impl, CALLBACK).warm.append(run)
-
-
-def callback_round_trip_phase(bench: Bench, plan: Plan) -> None:
-    count = LATENCY_WARMUP + plan.latency_events
-    log = bench.scratch / "emulator-cb-20ms.log"
-    with running_emulator(ROUND_TRIP_MS, 0.0, log) as emulator:
-        seeder, objects, lines = callback_events(bench, emulator, count)
+def upload_worst_phase(bench: Bench, plan: Plan) -> None:
+    """One warm process per implementation: a 1-record event, then two 100-record events."""
+    log = bench.scratch / "emulator-worst.log"
+    with running_emulator(0, PARKED_JOB_DELAY_S, log) as emulator:
+        seeder = Seeder(emulator.endpoint_url)
+        objects = seeder.put_objects("batch", UPLOAD_RECORDS, bench.media)
+        lines = [cos_event_line(objects[0]), cos_batch_line(objects), cos_batch_line(objects)]
         for impl in IMPLEMENTATIONS:
-            seeder.clear_tags(objects)
-            run = bench.run(impl, CALLBACK, lines, emulator, warmup=LATENCY_WARMUP)
-            bench.samples_of(impl, CALLBACK).round_trip.append(run)
+            run = bench.run(impl, UPLOAD, lines, emulator, warmup=1)
+            bench.samples_of(impl, UPLOAD).worst[f"{UPLOAD_RECORDS}-record event"] = run
 
 
-PHASES: tuple[tuple[str, Callable[[Bench, Plan], None]], ...] = (
+UPLOAD_PHASES: tuple[tuple[str, Callable[[Bench, Plan], None]], ...] = (
     ("uploads, loopback", upload_phase),
     ("uploads, 20 ms per answer", upload_round_trip_phase),
-    ("callbacks, loopback", callback_phase),
-    ("callbacks, 20 ms per answer", callback_round_trip_phase),
+    ("uploads, CI 10x slower than COS", upload_ci_slow_phase),
+    ("uploads, a 100-record event", upload_worst_phase),
 )

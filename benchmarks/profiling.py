@@ -24,7 +24,9 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from benchmarks import build, phases, run
-from benchmarks.fixture import Seeder, cos_event_line, running_emulator
+from benchmarks.callback_phases import callback_events
+from benchmarks.emulator_handle import running_emulator
+from benchmarks.fixture import Seeder, cos_event_line
 
 BOOTSTRAP = "import sys, json, logging, importlib, resource, time; sys.path[0] = sys.argv[1]"
 IMPORT_LINE = re.compile(r"import time:\s+(\d+) \|\s+(\d+) \|( *)(\S+)")
@@ -108,7 +110,7 @@ def print_sampling_profiles(bench: phases.Bench, function: str, events: int) -> 
     job_delay = 0.0 if function == phases.CALLBACK else phases.PARKED_JOB_DELAY_S
     with running_emulator(0, job_delay, bench.scratch / "emulator-profile.log") as emulator:
         if function == phases.CALLBACK:
-            seeder, objects, lines = phases.callback_events(bench, emulator, events)
+            seeder, objects, lines = callback_events(bench, emulator, events)
         else:
             seeder = Seeder(emulator.endpoint_url)
             objects = seeder.put_objects("up", phases.UPLOAD_OBJECTS, bench.media)

@@ -22,11 +22,12 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from benchmarks import build, phases, report
+from benchmarks import build, callback_phases, phases, prices, report, table
 from deploy.runtime import BuildError, dotted
 from emulator.demo import make_sample_video
 
 LOUD = "!" * 100
+PHASES = phases.UPLOAD_PHASES + callback_phases.CALLBACK_PHASES
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -82,7 +83,7 @@ def prepare(
 
 
 def measure(bench: phases.Bench, plan: phases.Plan) -> None:
-    for title, phase in phases.PHASES:
+    for title, phase in PHASES:
         started = time.monotonic()
         print(f"  {title} ...", end="", flush=True)
         phase(bench, plan)
@@ -104,7 +105,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"\n{LOUD}\nBENCH FAILED: {exc}\n{LOUD}", file=sys.stderr)
         return 2
     sizes = {key: item.size for key, item in zips.items()}
-    rows = report.build_rows(bench.samples, sizes)
+    rows = table.build_rows(bench.samples, sizes, table.memory_of())
     problems = [
         problem
         for function in (phases.UPLOAD, phases.CALLBACK)
@@ -114,9 +115,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     about = machine(runtime.python, runtime.version)
     print(render(rows, about, plan, time.monotonic() - started))
     if args.json:
-        table = [{**dataclasses.asdict(row), "ratio": row.ratio} for row in rows]
+        listed = [{**dataclasses.asdict(row), "ratio": row.ratio} for row in rows]
         payload: dict[str, Any] = {"plan": dataclasses.asdict(plan), "machine": about}
-        payload.update(problems=problems, rows=table)
+        payload.update(problems=problems, rows=listed)
         args.json.write_text(json.dumps(payload, indent=2), encoding="utf-8")
     return verdict(rows, problems, smoke=args.smoke)
 
@@ -131,7 +132,9 @@ def render(
         f"plan: {plan}, took {elapsed:.0f} s",
         "",
     ]
-    return "\n".join(header) + report.render_table(rows) + "\n"
+    prices_used = ["", "prices (benchmarks/prices.py, CNY, list prices, no free tier):"]
+    prices_used.append(prices.render_price_table())
+    return "\n".join(header) + report.render_table(rows) + "\n" + "\n".join(prices_used) + "\n"
 
 
 def verdict(rows: Sequence[report.Row], problems: Sequence[str], *, smoke: bool) -> int:
@@ -141,18 +144,13 @@ def verdict(rows: Sequence[report.Row], problems: Sequence[str], *, smoke: bool)
             print(f"  {problem}", file=sys.stderr)
         print(LOUD, file=sys.stderr)
         return 2
-    missed = [row for row in rows if row.ok is False]
+    missed = report.missed_lines(rows)
     if not missed:
         print("every budget met" if not smoke else "smoke run: every figure produced")
         return 0
-    lines = [
-        f"  {row.figure.strip()} ({row.function}): ours {row.ours:.3f} {row.unit}, "
-        f"SDK {row.sdk:.3f} {row.unit}, budget {row.budget}"
-        for row in missed
-    ]
     if smoke:
         print("smoke run: every figure produced (budgets are not judged on tiny counts)")
         return 0
-    print(f"{LOUD}\nBUDGET MISSED ({len(missed)}):\n" + "\n".join(lines) + f"\n{LOUD}")
+    print(f"{LOUD}\n" + "\n".join(missed) + f"\n{LOUD}")
     print(f"BUDGET MISSED ({len(missed)}): see the table", file=sys.stderr)
     return 1

@@ -7,11 +7,12 @@ from typing import Any
 
 import pytest
 
-from benchmarks.fixture import Counters
+from benchmarks.emulator_handle import Counters
 from benchmarks.handler_host import outcome_of
 from benchmarks.launcher import HostRun
 from benchmarks.phases import CALLBACK, UPLOAD, Samples
-from benchmarks.report import build_rows, invalid_outcomes, percentile, render_table
+from benchmarks.report import invalid_outcomes, missed_lines, percentile, render_table
+from benchmarks.table import build_rows
 
 
 def _run(
@@ -25,10 +26,13 @@ def _run(
     events: int = 4,
     hwm_kb: int | None = 30_000,
     outcome: str = "submitted",
+    tag_reads: int | None = None,
 ) -> HostRun:
     report: dict[str, Any] = {
         "import_ms": import_ms,
         "first_ms": first_ms,
+        "import_cpu_ms": import_ms * 0.9,
+        "first_cpu_ms": first_ms * 0.5,
         "latency_ms": latency or [2.0, 2.0, 3.0, 4.0],
         "cpu_ms": cpu or [1.0, 1.0, 1.0, 1.0],
         "outcomes": {outcome: events},
@@ -37,15 +41,29 @@ def _run(
         "sys_cpu_ms": 0.4,
         "context_switches": 8,
     }
-    return HostRun(report, 100.0, Counters(requests * events, connections), events)
+    reads = events if tag_reads is None else tag_reads
+    counters = Counters(requests * events - events, events, connections, reads, events)
+    return HostRun(report, 100.0, counters, events)
 
 
-def _samples(**kwargs: Any) -> Samples:
+def _samples(*, tags: int = 7, **kwargs: Any) -> Samples:
     run = _run(**kwargs)
-    return Samples(cold=[run], warm=[run], round_trip=[run], check_off=[run])
+    return Samples(
+        cold=[run],
+        warm=[run],
+        check_on=[run],
+        round_trip=[run],
+        round_trip_check_on=[run],
+        ci_slow=[run],
+        worst={"padded": run},
+        tags=[tags] * 4,
+        today_tags=[10] * 4,
+    )
 
 
-def _rows(ours: dict[str, Any], sdk: dict[str, Any]) -> dict[tuple[str, str], Any]:
+def _rows(
+    ours: dict[str, Any], sdk: dict[str, Any], memory: int = 128
+) -> dict[tuple[str, str], Any]:
     samples = {
         ("ours", UPLOAD): _samples(**ours),
         ("sdk", UPLOAD): _samples(**sdk),
@@ -54,7 +72,9 @@ def _rows(ours: dict[str, Any], sdk: dict[str, Any]) -> dict[tuple[str, str], An
     }
     sizes = {("ours", f): 1_000_000 for f in (UPLOAD, CALLBACK)}
     sizes.update({("sdk", f): 5_000_000 for f in (UPLOAD, CALLBACK)})
-    return {(row.figure.strip(), row.function): row for row in build_rows(samples, sizes)}
+    memory_mb = {UPLOAD: memory, CALLBACK: memory}
+    rows = build_rows(samples, sizes, memory_mb)
+    return {(row.figure.strip(), row.function): row for row in rows}
 
 
 def test_outcomes_are_the_same_word_for_both_implementations() -> None:
@@ -68,7 +88,9 @@ def test_outcomes_are_the_same_word_for_both_implementations() -> None:
 
 
 def test_counter_delta_leaves_out_the_stats_request_connection() -> None:
-    assert Counters(110, 7).minus(Counters(100, 4)) == Counters(10, 2)
+    after, before = Counters(80, 30, 7, 12, 5), Counters(70, 30, 4, 10, 4)
+    assert after.minus(before) == Counters(10, 0, 2, 2, 1)
+    assert after.minus(before).requests == 10
 
 
 def test_percentile_interpolates_and_median_of_one() -> None:
@@ -77,26 +99,61 @@ def test_percentile_interpolates_and_median_of_one() -> None:
     assert percentile([5.0], 99) == 5.0
 
 
-def test_budgets_judged_from_ratios_and_limits() -> None:
-    fast = _rows({"import_ms": 60, "cpu": [0.8] * 4}, {"import_ms": 75, "cpu": [1.0] * 4})
-    assert fast[("2. cold start: import + 1st event (median of 1)", "upload")].ok is True
-    assert fast[("3. warm CPU per event (4 events)", "callback")].ok is True
-    slow = _rows({"import_ms": 100, "cpu": [0.9] * 4}, {"import_ms": 75, "cpu": [1.0] * 4})
-    assert slow[("2. cold start: import + 1st event (median of 1)", "upload")].ok is False
-    assert slow[("3. warm CPU per event (4 events)", "upload")].ok is False  # 0.9x > 0.85x
+COLD = "2. cold start: import + 1st event (median of 1)"
+WARM = "3. warm CPU per event (4 events)"
+
+
+def test_parity_budgets_judged_from_ratios() -> None:
+    even = _rows({"import_ms": 75, "cpu": [1.0] * 4}, {"import_ms": 75, "cpu": [1.0] * 4})
+    assert even[(COLD, "upload")].ok is True  # 1.0x is parity
+    assert even[(WARM, "callback")].ok is True
+    slow = _rows({"import_ms": 80, "cpu": [1.05] * 4}, {"import_ms": 75, "cpu": [1.0] * 4})
+    assert slow[(COLD, "upload")].ok is False
+    assert slow[(WARM, "upload")].ok is False  # 1.05x > 1.0x
     assert slow[("1. deploy zip", "upload")].ok is True  # 1.0 MB, 0.2x
+    assert "import of index 80.0 ms vs 75.0 ms" in slow[(COLD, "upload")].reason
 
 
-def test_traffic_and_memory_budgets() -> None:
-    rows = _rows({"requests": 3, "hwm_kb": 50_000}, {})
-    assert rows[("6. HTTP requests per object", "upload")].ok is False  # 3 > 2
-    assert rows[("6. HTTP requests per object", "callback")].ok is True  # 3 <= 4
-    assert rows[("5. peak RSS, warm process", "upload")].ok is False  # 51.2 MB
-    assert rows[("5. peak RSS, warm process", "upload")].ours == pytest.approx(51.2)
+def test_traffic_budgets_and_tag_rereads() -> None:
+    rows = _rows({"requests": 3, "tag_reads": 8}, {"requests": 4})
+    assert rows[("6. HTTP requests per object", "upload")].ok is False  # 3 > 1
+    assert rows[("6. HTTP requests per object, 20 ms answers", "callback")].ok is True  # 3 <= 4
+    assert rows[("of which tag re-reads, loopback", "callback")].ours == 1.0  # 8 reads, 4 events
     assert "**MISSED**" in render_table(list(rows.values()))
+
+
+def test_memory_budget_asks_for_64_mb_exactly_when_the_worst_input_fits() -> None:
+    small = _rows({"hwm_kb": 30_000}, {}, memory=128)
+    assert small[("5. peak RSS, worst input allowed", "upload")].ours == pytest.approx(29.3, 0.01)
+    assert small[("memorySize deployed (SDK: SCF default)", "upload")].ok is False
+    assert _rows({"hwm_kb": 30_000}, {}, memory=64)[
+        ("memorySize deployed (SDK: SCF default)", "upload")
+    ].ok
+    big = _rows({"hwm_kb": 50_000}, {}, memory=128)  # 48.8 MiB > 40 MiB: 128 MB is right
+    row = big[("memorySize deployed (SDK: SCF default)", "callback")]
+    assert row.ok is True and "padded peaks at 48.8 MiB > 40 MiB" in row.reason
+
+
+def test_tag_budgets_compare_the_defaults_with_today() -> None:
+    rows = _rows({}, {})
+    assert rows[("7. tags per object, defaults (SDK: today's 10 fields)", "callback")].ok
+    cost = rows[("tag storage per month per million objects", "callback")]
+    assert (cost.ours, cost.sdk) == (pytest.approx(35.0, rel=1e-5), pytest.approx(50.0, rel=1e-5))
+    assert cost.ok is True  # 7 / 10 is exactly 0.7x
+    eight = _rows({"tags": 8}, {})
+    assert eight[("7. tags per object, defaults (SDK: today's 10 fields)", "callback")].ok is False
+    assert eight[("tag storage per month per million objects", "callback")].ok is False
+
+
+def test_a_missed_budget_is_one_loud_line_with_its_reason() -> None:
+    slow = _rows({"import_ms": 100}, {"import_ms": 75})
+    lines = missed_lines(list(slow.values()))
+    cold = [line for line in lines if "cold start" in line and "(upload)" in line]
+    assert len(cold) == 1 and "budget <= 1.0x: import of index 100.0 ms vs 75.0 ms" in cold[0]
 
 
 def test_a_failed_invocation_makes_the_run_invalid() -> None:
     samples = _samples(outcome="error TransportError: refused")
-    assert invalid_outcomes(UPLOAD, samples) == ["upload: 16 x error TransportError: refused"]
+    # cold, warm, check on, 20 ms, 20 ms check on, CI slow, the padded worst body: 7 x 4
+    assert invalid_outcomes(UPLOAD, samples) == ["upload: 28 x error TransportError: refused"]
     assert invalid_outcomes(UPLOAD, _samples()) == []

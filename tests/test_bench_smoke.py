@@ -2,9 +2,10 @@
 
 It checks that the harness builds both implementations, runs every phase against the emulator
 in another process and reports every figure for both, with the request counts the emulator saw
-for the SDK-based reference (whose calls are known: 2 per upload, 1 without the tag check, 4 per
-callback). Budgets are not judged here: tiny samples are noise (``make bench`` judges them).
-Needs ffmpeg/ffprobe and the SCF runtime's Python (the same as ``make package``).
+for the SDK-based reference (whose calls are known: 1 per upload, 2 with the duplicate check, 4
+per callback) and the tags it writes (7 at equal work, 10 with the set of before issue 10).
+Budgets are not judged here: tiny samples are noise (``make bench`` judges them). Needs
+ffmpeg/ffprobe and the SCF runtime's Python (the same as ``make package``).
 """
 
 from __future__ import annotations
@@ -23,7 +24,10 @@ from tests.runtimes import require_python
 
 ROOT = Path(__file__).resolve().parent.parent
 VERSION = runtime_version(load_manifest(ROOT / "serverless.yml"))
-FIGURES = ("1.", "2.", "3.", "4.", "5.", "6.")
+FIGURES = {
+    "upload": {"1.", "2.", "3.", "4.", "5.", "6.", "8."},
+    "callback": {"1.", "2.", "3.", "4.", "5.", "6.", "7.", "8."},
+}
 pytestmark = pytest.mark.e2e
 
 
@@ -53,7 +57,7 @@ def test_every_figure_for_both_functions_and_implementations(smoke: dict[str, An
     rows = smoke["rows"]
     for function in ("upload", "callback"):
         numbered = {row["figure"][:2] for row in rows if row["function"] == function}
-        assert numbered >= set(FIGURES), function
+        assert numbered >= FIGURES[function], function
     for row in rows:
         assert math.isfinite(row["ours"]) and row["ours"] >= 0, row
         assert math.isfinite(row["sdk"]) and row["sdk"] >= 0, row
@@ -79,9 +83,11 @@ def _row(smoke: dict[str, Any], prefix: str, function: str) -> dict[str, Any]:
 
 
 def test_requests_are_counted_at_the_emulator(smoke: dict[str, Any]) -> None:
-    assert _row(smoke, "6. HTTP requests per object", "upload")["sdk"] == 2
-    assert _row(smoke, "   same, idempotency check off", "upload")["sdk"] == 1
-    assert _row(smoke, "6. HTTP requests per object", "callback")["sdk"] == 4
+    assert _row(smoke, "6. HTTP requests per object", "upload")["sdk"] == 1
+    assert _row(smoke, "   same, duplicate check on", "upload")["sdk"] == 2
+    assert _row(smoke, "6. HTTP requests per object, 20 ms", "callback")["sdk"] == 4
+    tags = _row(smoke, "7. tags per object", "callback")
+    assert (tags["ours"], tags["sdk"]) == (7, 10)
     for function in ("upload", "callback"):
         connections = _row(smoke, "   TCP connections per warm instance", function)
         assert connections["sdk"] >= 1 and connections["ours"] >= 1
