@@ -7,6 +7,11 @@ compared with the test's own ffprobe expectations; POST /jobs is counted at the 
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
+import sys
+import time
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -16,7 +21,8 @@ import pytest
 
 from emulator.app import Emulator
 from shared.ops.api import run_backfill
-from shared.ops.backfill import BackfillTarget
+from shared.ops.backfill import DEFAULT_CONCURRENCY, BackfillTarget, max_redone
+from shared.ops.checkpoint import load_state
 from tests.e2e_helpers import (
     AUDIO_ARGS,
     BUCKET,
@@ -172,7 +178,13 @@ def test_interrupted_backfill_resumes_and_tags_the_bucket_exactly(
     )
     stop = InterruptAfter(30)
     first = run_backfill(
-        target, environ=environ, rate=100, state_file=state, clock=stop.clock, sleep=stop.sleep
+        target,
+        environ=environ,
+        rate=100,
+        state_file=state,
+        clock=stop.clock,
+        sleep=stop.sleep,
+        concurrency=1,  # one thread: exactly the 30 submitted objects are recorded (no re-do)
     )
     assert first.interrupted and not first.state.complete and state.exists()
     assert posts(emulator) == first.tally.counts["submitted"] == 30  # the 31st waited: ^C
@@ -211,3 +223,43 @@ def test_dry_run_submits_and_writes_nothing(
         BackfillTarget(BUCKET, REGION, prefix="videos/"), environ=environ, dry_run=True
     )
     assert only_videos.tally.handled == 40 + 15 + 15
+
+
+KILLED_OBJECTS = 400
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_a_killed_backfill_redoes_at_most_the_documented_number(tmp_path: Path) -> None:
+    """kill -9 in the middle of a run; the same command then finishes it. Jobs are parked (no
+    result ever arrives), so every object handled again shows as a second POST /jobs."""
+    with Emulator(
+        tmp_path / "data", upload_handler=no_upload_trigger, job_runner_delay_s=3600
+    ) as emulator:
+        for number in range(KILLED_OBJECTS):
+            emulator.server.store.put_object(
+                BUCKET, f"k/{number:04d}.mp4", [b"x" * 10], content_type="video/mp4", meta={}
+            )
+        state = tmp_path / "state.json"
+        command = [sys.executable, "-m", "shared", "backfill", "--bucket", BUCKET]
+        command += ["--region", REGION, "--rate", "1000", "--no-wait", "--no-count"]
+        command += ["--state-file", str(state)]
+        environ = {**os.environ, **emulator.function_environ()}
+        quiet = subprocess.DEVNULL
+        running = subprocess.Popen(command, cwd=ROOT, env=environ, stdout=quiet, stderr=quiet)
+        deadline = time.monotonic() + 120
+        while posts(emulator) < KILLED_OBJECTS // 3 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        running.send_signal(signal.SIGKILL)
+        running.wait(timeout=30)
+        killed_at = posts(emulator)
+        assert KILLED_OBJECTS // 3 <= killed_at < KILLED_OBJECTS, "the kill came too late"
+        saved = load_state(state)
+        assert saved is not None and not saved.complete
+        finished = subprocess.run(
+            command, cwd=ROOT, env=environ, stdout=quiet, stderr=quiet, check=False, timeout=300
+        )
+        assert finished.returncode == 0
+        keys = submitted_keys(emulator)
+        assert set(keys) == {f"k/{number:04d}.mp4" for number in range(KILLED_OBJECTS)}
+        redone = sum(keys.values()) - KILLED_OBJECTS
+        assert 0 <= redone <= max_redone(DEFAULT_CONCURRENCY)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+from collections import Counter
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
@@ -72,6 +73,7 @@ def make_backfill(
     max_objects: int | None = None,
     progress: Progress | None = None,
     target: BackfillTarget = TARGET,
+    concurrency: int = backfill_module.DEFAULT_CONCURRENCY,
 ) -> Backfill:
     settings = replace(
         load_upload_settings({**BASE_ENVIRON, **(environ or {})}), idempotency_check=True
@@ -89,6 +91,7 @@ def make_backfill(
         write_state=not dry_run,
         progress=progress,
         max_objects=max_objects,
+        concurrency=concurrency,
     )
 
 
@@ -147,7 +150,7 @@ def test_ctrl_c_keeps_the_last_fully_handled_key_and_the_run_resumes_after_it(
 ) -> None:
     store, jobs, state_file = bucket_store(KEYS), backfill_jobs(), tmp_path / "s.json"
     jobs.fail_once["e.mp3"] = KeyboardInterrupt()
-    first = make_backfill(store, jobs, state_file).run()
+    first = make_backfill(store, jobs, state_file, concurrency=1).run()
     assert first.interrupted and not first.state.complete
     assert jobs.accepted == ["a.mp4", "c.mov"]
     saved = load_state(state_file)
@@ -160,7 +163,19 @@ def test_ctrl_c_keeps_the_last_fully_handled_key_and_the_run_resumes_after_it(
     assert second.state.totals["submitted"] == 5
 
 
-def test_each_object_with_remote_work_is_checkpointed_at_once(
+def test_ctrl_c_with_many_threads_records_only_what_finished_in_order(tmp_path: Path) -> None:
+    store, jobs, state_file = bucket_store(KEYS), backfill_jobs(), tmp_path / "s.json"
+    jobs.fail_once["e.mp3"] = KeyboardInterrupt()
+    first = make_backfill(store, jobs, state_file, concurrency=4).run()
+    assert first.interrupted and first.state.last_key == "d/"  # e.mp3 never finished
+    ahead = set(jobs.accepted) - {"a.mp4", "c.mov"}  # after e.mp3, already submitted by threads
+    assert {"a.mp4", "c.mov"} <= set(jobs.accepted) and ahead <= {"g.MKV", "h.mp4"}
+    second = make_backfill(store, jobs, state_file, concurrency=4).run()
+    assert second.state.complete
+    assert Counter(jobs.accepted) == Counter(MEDIA) + Counter(ahead)  # only those twice
+
+
+def test_checkpoints_are_written_in_batches(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     saved: list[str | None] = []
@@ -171,9 +186,11 @@ def test_each_object_with_remote_work_is_checkpointed_at_once(
         real_save(path, state, durable=durable)
 
     monkeypatch.setattr(backfill_module, "save_state", recording_save)
-    make_backfill(bucket_store(KEYS), backfill_jobs(), tmp_path / "s.json").run()
-    # media objects cost a request each: saved right away; pure filter skips ride along
-    assert saved == ["a.mp4", "c.mov", "e.mp3", "g.MKV", "h.mp4", "h.mp4"]
+    monkeypatch.setattr(backfill_module, "SAVE_EVERY_OBJECTS", 3)
+    backfill = make_backfill(bucket_store(KEYS), backfill_jobs(), tmp_path / "s.json")
+    backfill._clock = lambda: 0.0  # no time-based saves: only every 3 objects, then the last
+    backfill.run()
+    assert saved == ["c.mov", "f-empty.mp4", "h.mp4"]
 
 
 def test_transient_failures_are_kept_and_tried_first_next_time(tmp_path: Path) -> None:
@@ -243,7 +260,7 @@ def test_a_listing_failure_keeps_the_checkpoint(tmp_path: Path) -> None:
 def test_one_decision_line_per_object_and_a_summary(tmp_path: Path, lines: LineCollector) -> None:
     make_backfill(bucket_store(KEYS), backfill_jobs(), tmp_path / "s.json").run()
     decisions = lines.decisions()
-    assert [d["key"] for d in decisions[:-1]] == sorted(KEYS)
+    assert sorted(d["key"] for d in decisions[:-1]) == sorted(KEYS)  # in completion order
     assert {d["event_name"] for d in decisions[:-1]} == {"backfill"}
     summary = decisions[-1]
     assert summary["outcome"] == "backfill-summary" and summary["submitted"] == 5

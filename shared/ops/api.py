@@ -16,9 +16,10 @@ from pathlib import Path
 import requests
 
 from shared.decision_log import DecisionLog
-from shared.ops.backfill import Backfill, BackfillResult, BackfillTarget
+from shared.ops.backfill import DEFAULT_CONCURRENCY, Backfill, BackfillResult, BackfillTarget
 from shared.ops.progress import Progress
 from shared.ops.rate_limit import RateLimitedJobs, TokenBucket
+from shared.ops.shared_limiter import SharedLimiter, StopSignal
 from shared.ops.wait import DEFAULT_TIMEOUT_S, ResultWait
 from shared.records import replace
 from shared.scf.invocation import environ_or_process, environ_transport, run_log
@@ -28,7 +29,13 @@ from shared.tencent.cos_client import CosClient
 from shared.upload.service import UploadService
 
 BACKFILL_FN = "backfill"
-DEFAULT_RATE = 5.0  # jobs per second; CI documents no QPS for POST /jobs (429 SlowDown exists)
+# Jobs per second. CI publishes no QPS for POST /jobs (only 429 SlowDown and 403 QueueSaturated
+# as signals); its only published request rates are for image processing (async: 100/s mainland,
+# 50/s finance and overseas). A media queue holds 10,000 jobs and runs 10 at once (every sample in
+# CI's docs): faster than the queue drains, backfill fills it and the upload function's own
+# submissions meet QueueSaturated. 10/s: a fifth of the lowest published CI rate, and what 10
+# concurrent jobs of about a second each drain (docs/operations.md "Backfill").
+DEFAULT_RATE = 10.0
 
 
 def run_backfill(
@@ -46,10 +53,12 @@ def run_backfill(
     session: requests.Session | None = None,
     log: DecisionLog | None = None,
     wait_timeout_s: float | None = DEFAULT_TIMEOUT_S,
+    concurrency: int = DEFAULT_CONCURRENCY,
 ) -> BackfillResult:
     """Backfill ``target`` with the upload function's settings (idempotency check forced on).
     ``clock``/``sleep`` drive the rate limiter, the progress display and the wait; ``dry_run``
-    reads the state file but never writes it and submits nothing. Then, unless
+    reads the state file but never writes it and submits nothing; ``concurrency`` objects are
+    handled at once (the rate limiter is shared). Then, unless
     ``wait_timeout_s`` is None (or nothing was submitted), it waits up to that long for every
     submitted job's result to reach its object (``shared.ops.wait``)."""
     env = environ_or_process(environ)
@@ -58,7 +67,9 @@ def run_backfill(
     log = log or run_log(BACKFILL_FN, env, settings.callback_secret)
     store = CosClient(transport)
     ci = CiClient(transport, queue_id=settings.queue_id)
-    jobs = RateLimitedJobs(ci, TokenBucket(rate, clock=clock, sleep=sleep))
+    stop = StopSignal(sleep)
+    limiter = SharedLimiter(TokenBucket(rate, clock=clock, sleep=stop.sleep), stop)
+    jobs = RateLimitedJobs(ci, limiter)
     service = UploadService(settings, store, jobs, log, dry_run=dry_run)
     result = Backfill(
         service,
@@ -71,6 +82,8 @@ def run_backfill(
         clock=clock,
         count_first=count_first,
         max_objects=max_objects,
+        concurrency=concurrency,
+        stop=stop,
     ).run()
     if wait_timeout_s is None or dry_run or result.interrupted or not result.submitted:
         return result

@@ -1,33 +1,39 @@
 """The backfill use case: submit MediaInfo jobs for objects that were in the bucket before.
 
-Lists the bucket (GET Bucket, marker paging, listing order) and hands every object to
-``UploadService.handle_object``, the upload function's own per-object path: the same filters,
-the idempotency check (always on here: an object whose tags record a result for its current
-ETag is skipped), the same POST /jobs with the object-bound callback URL and UserData, and one
-decision log line. Only POST /jobs is rate limited (``shared.ops.rate_limit.RateLimitedJobs``).
-
-Checkpoints (``shared.ops.checkpoint``): after every object that cost a remote call the state file
-records it as the last fully handled key (pure filter skips are saved in batches: re-deciding
-them costs nothing). KeyboardInterrupt, wherever it lands, saves the last fully handled key and
-ends the run; the same command continues after that key. The object in flight when the
-interrupt came is handled again on resume: if its POST /jobs had already been answered, that
-one object gets a second job (harmless: the same ETag gives the same tags). Objects that failed
-transiently are kept in the state file and tried again first. This module must not do HTTP.
+Lists the bucket (``shared.ops.listing``) and hands every object to ``UploadService.
+handle_object``, the upload function's per-object path (filters, the duplicate check, always on
+here, POST /jobs, one decision line), on ``concurrency`` threads (``shared.ops.ordered_window``:
+at most 2 x concurrency in flight, recorded in listing order) sharing one rate limiter on POST
+/jobs, so the configured rate is reached although each object waits for its round trips.
+Checkpoints are written every ``SAVE_EVERY_OBJECTS`` recorded objects or ``SAVE_EVERY_S``, and
+hold the last key up to which every object is done: a kill re-does at most ``max_redone`` objects
+(100 + 2 x concurrency; docs/operations.md says what re-doing costs). KeyboardInterrupt stops the
+threads, waits for the requests in flight and saves; the same command continues after that key.
+Transient failures are kept in the state file and tried again first. This module does no HTTP.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable
+from functools import partial
 from pathlib import Path
-from typing import Any
 
 from shared.decision_log import DecisionLog
-from shared.errors import CosError, CosNotFoundError, MediaTaggerError
+from shared.errors import CosNotFoundError, MediaTaggerError
 from shared.models import ListedObject, ObjectRef
-from shared.ops.backfill_tally import BackfillResult, BackfillTally, BackfillTarget, category_of
+from shared.ops.backfill_tally import (
+    BackfillResult,
+    BackfillTally,
+    BackfillTarget,
+    category_of,
+    log_summary,
+)
 from shared.ops.checkpoint import BackfillState, check_state_matches, load_state, save_state
+from shared.ops.listing import list_bucket
+from shared.ops.ordered_window import WINDOW_PER_WORKER, OrderedWindow
 from shared.ops.progress import Progress
+from shared.ops.shared_limiter import StopSignal
 from shared.ops.wait import SubmittedJob
 from shared.ports import ObjectStore
 from shared.records import replace
@@ -36,10 +42,12 @@ from shared.upload.cos_event import UploadRecord
 from shared.upload.service import Submitted, UploadService
 
 BACKFILL_EVENT = "backfill"  # event_name of the records built from listed objects (logged)
-SAVE_EVERY_OBJECTS = 500
-SAVE_EVERY_S = 2.0
+SAVE_EVERY_OBJECTS = 100
+SAVE_EVERY_S = 1.0
 FSYNC_EVERY_S = 1.0  # the rename is atomic anyway; fsync only guards against power loss
-_REMOTE_WORK = frozenset({"submitted", "already_tagged", "gone", "failed", "retry"})
+DEFAULT_CONCURRENCY = 16  # reaches 80 objects/s at 200 ms per object (two in-cloud round trips)
+MAX_CONCURRENCY = 64
+Handled = tuple[ListedObject, str, "SubmittedJob | None"]  # object, category, job submitted
 
 __all__ = [
     "Backfill",
@@ -48,24 +56,13 @@ __all__ = [
     "BackfillTarget",
     "category_of",
     "list_bucket",
+    "max_redone",
 ]
 
 
-def list_bucket(
-    store: ObjectStore, target: BackfillTarget, after: str | None
-) -> Iterator[ListedObject]:
-    """Every object after ``after`` in listing order, page by page (marker paging)."""
-    marker = after or ""
-    while True:
-        page = store.list_objects(target.bucket, target.region, prefix=target.prefix, marker=marker)
-        yield from page.objects
-        if not page.is_truncated:
-            return
-        # COS names NextMarker when truncated; the last key is the documented fallback.
-        following = page.next_marker or (page.objects[-1].key if page.objects else "")
-        if not following or following <= marker:
-            raise CosError(200, "InvalidListing", "GET Bucket is truncated but does not advance")
-        marker = following
+def max_redone(concurrency: int) -> int:
+    """The most objects a resumed run handles again after a kill of this one."""
+    return SAVE_EVERY_OBJECTS + WINDOW_PER_WORKER * concurrency
 
 
 def _totals(base: BackfillState, tally: BackfillTally) -> dict[str, int]:
@@ -89,6 +86,8 @@ class Backfill:
         clock: Callable[[], float] = time.monotonic,
         count_first: bool = True,
         max_objects: int | None = None,
+        concurrency: int = DEFAULT_CONCURRENCY,
+        stop: StopSignal | None = None,
     ) -> None:
         self._service = service
         self._store = store
@@ -99,6 +98,8 @@ class Backfill:
         self._clock = clock
         self._count_first = count_first
         self._max_objects = max_objects
+        self._concurrency = concurrency
+        self._stop = stop or StopSignal()
         self._target = target
         self._base = self._state = BackfillState(target.bucket, target.region, target.prefix)
         self._tally = BackfillTally()
@@ -129,7 +130,9 @@ class Backfill:
         self._save(final=True)
         if self._progress is not None:
             self._progress.finish(self._tally.point(self._total))
-        self._log_summary(target, started, interrupted=interrupted, stopped=stopped)
+        reason = "interrupted" if interrupted else "max-objects" if stopped else None
+        ms = round((self._clock() - started) * 1000)
+        log_summary(self._log, target, self._tally, self._state, reason=reason, ms=ms)
         submitted = tuple(self._submitted)
         return BackfillResult(self._tally, self._state, interrupted, stopped, submitted=submitted)
 
@@ -168,25 +171,50 @@ class Backfill:
 
     def _pass(self, target: BackfillTarget) -> bool:
         """Every listed object after the checkpoint; True when --max-objects stopped it."""
-        for listed in list_bucket(self._store, target, self._state.last_key):
-            if self._max_objects is not None and self._tally.handled >= self._max_objects:
-                return True
-            category = self._handle(target, listed)
+        started, limited = self._tally.handled, False
+        with OrderedWindow[Handled](self._concurrency) as window:
+            try:
+                for listed in list_bucket(self._store, target, self._state.last_key):
+                    if self._max_objects is not None and started >= self._max_objects:
+                        limited = True
+                        break
+                    call = partial(self._handle_listed, target, listed, started)
+                    self._record_all(window.submit(call))
+                    started += 1
+                self._record_all(window.drain())
+            except BaseException:
+                self._stop.set()  # threads waiting for a token give up instead of submitting
+                self._record_all(window.stop())
+                raise
+        return limited
+
+    def _handle_listed(self, target: BackfillTarget, listed: ListedObject, index: int) -> Handled:
+        """The upload path for one listed object (on a worker thread)."""
+        record = self._record(target, listed, index)
+        outcome = self._service.handle_object(record, deadline=None)
+        job = None
+        if isinstance(outcome, Submitted):
+            job = SubmittedJob(listed.key, record.etag or "", outcome.job_id)
+        return listed, category_of(outcome), job
+
+    def _record_all(self, done: Iterable[Handled]) -> None:
+        """Objects finished in listing order: the checkpoint moves past them."""
+        for listed, category, job in done:
+            if job is not None:
+                self._submitted.append(job)
             self._state = self._state.after(listed.key, retry=category == "retry")
             self._handled(category)
-        return False
 
     def _handle(self, target: BackfillTarget, listed: ListedObject) -> str:
-        """The upload path for one object; a submitted job is kept for the wait."""
-        record = self._record(target, listed)
-        outcome = self._service.handle_object(record, deadline=None)
-        if isinstance(outcome, Submitted):
-            self._submitted.append(SubmittedJob(listed.key, record.etag or "", outcome.job_id))
-        return category_of(outcome)
+        """An earlier failure tried again (on this thread); a submitted job is kept."""
+        _, category, job = self._handle_listed(target, listed, self._tally.handled)
+        if job is not None:
+            self._submitted.append(job)
+        return category
 
-    def _record(self, target: BackfillTarget, listed: ListedObject) -> UploadRecord:
+    def _record(self, target: BackfillTarget, listed: ListedObject, index: int) -> UploadRecord:
         return UploadRecord(
-            index=self._tally.handled,
+            index=index,
             bucket=target.bucket,
             region=target.region,
             key=listed.key,
@@ -202,11 +230,7 @@ class Backfill:
         self._tally.add(category)
         self._unsaved += 1
         now = self._clock()
-        if (
-            category in _REMOTE_WORK
-            or self._unsaved >= SAVE_EVERY_OBJECTS
-            or now - self._saved_at >= SAVE_EVERY_S
-        ):
+        if self._unsaved >= SAVE_EVERY_OBJECTS or now - self._saved_at >= SAVE_EVERY_S:
             self._save()
         if self._progress is not None:
             self._progress.update(self._tally.point(self._total))
@@ -225,20 +249,3 @@ class Backfill:
     def _note(self, text: str) -> None:
         if self._progress is not None:
             self._progress.note(text)
-
-    def _log_summary(
-        self, target: BackfillTarget, started: float, *, interrupted: bool, stopped: bool
-    ) -> None:
-        reason = "interrupted" if interrupted else "max-objects" if stopped else None
-        counts: dict[str, Any] = dict(self._tally.counts)
-        self._log.decision(
-            "backfill-summary",
-            bucket=target.bucket,
-            reason=reason,
-            ms=round((self._clock() - started) * 1000),
-            prefix=target.prefix,
-            complete=self._state.complete,
-            last_key=self._state.last_key,
-            retry_keys=len(self._state.retry_keys),
-            **counts,
-        )

@@ -1,14 +1,16 @@
 """Backfill's vocabulary: what it works on, how it counts outcomes, and what a run returns.
 
 ``category_of`` maps the upload path's outcome of one object to a backfill category
-(``retry``: failed transiently, kept in the state file and tried again first next run). Plain
-values only: no I/O, no logging.
+(``retry``: failed transiently, kept in the state file and tried again first next run);
+``log_summary`` writes the run's one summary decision line. Plain values otherwise: no I/O.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
+from shared.decision_log import DecisionLog
 from shared.ops.checkpoint import BackfillState
 from shared.ops.progress import ProgressPoint
 from shared.ops.wait import SubmittedJob, WaitReport
@@ -61,3 +63,27 @@ class BackfillResult:
     already_complete: bool = False
     submitted: tuple[SubmittedJob, ...] = ()  # this run's jobs, for the wait
     wait: WaitReport | None = None  # None: not waited (--no-wait, dry run, interrupted)
+
+
+def log_summary(
+    log: DecisionLog,
+    target: BackfillTarget,
+    tally: BackfillTally,
+    state: BackfillState,
+    *,
+    reason: str | None,
+    ms: int,
+) -> None:
+    """The run's last decision line: what it did, where it stopped and why."""
+    counts: dict[str, Any] = dict(tally.counts)
+    log.decision(
+        "backfill-summary",
+        bucket=target.bucket,
+        reason=reason,
+        ms=ms,
+        prefix=target.prefix,
+        complete=state.complete,
+        last_key=state.last_key,
+        retry_keys=len(state.retry_keys),
+        **counts,
+    )

@@ -140,6 +140,7 @@ def _backfill(
             clock=clock,
             sleep=sleep,
             wait_timeout_s=None if args.no_wait else args.wait_timeout,
+            concurrency=args.concurrency,
         )
     for line in backfill_summary(result, state_file, dry_run=args.dry_run):
         stderr.write(line + "\n")

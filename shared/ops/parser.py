@@ -11,6 +11,7 @@ from pathlib import Path
 
 from shared.errors import ConfigError
 from shared.ops.api import DEFAULT_RATE
+from shared.ops.backfill import DEFAULT_CONCURRENCY, MAX_CONCURRENCY
 from shared.ops.rate_limit import MAX_RATE
 from shared.ops.wait import DEFAULT_TIMEOUT_S
 from shared.settings.functions import check_bucket_name, check_region
@@ -50,6 +51,14 @@ def _rate(text: str) -> float:
             f"{text!r}: must be a number above 0 and at most {MAX_RATE:g}"
         )
     return value
+
+
+def _concurrency(text: str) -> int:
+    if not text.isdigit() or not 1 <= int(text) <= MAX_CONCURRENCY:
+        raise argparse.ArgumentTypeError(
+            f"{text!r}: must be a whole number, 1 to {MAX_CONCURRENCY}"
+        )
+    return int(text)
 
 
 def _positive_int(text: str) -> int:
@@ -109,6 +118,13 @@ def _backfill_parser(commands: argparse._SubParsersAction[argparse.ArgumentParse
         type=_rate,
         default=DEFAULT_RATE,
         help=f"most MediaInfo jobs submitted per second (default {DEFAULT_RATE:g})",
+    )
+    parser.add_argument(
+        "--concurrency",
+        type=_concurrency,
+        default=DEFAULT_CONCURRENCY,
+        help="objects handled at once, so --rate is reached although each one waits for its "
+        f"round trips (default {DEFAULT_CONCURRENCY})",
     )
     parser.add_argument(
         "--state-file",

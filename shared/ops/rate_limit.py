@@ -3,19 +3,26 @@
 Kept as a theoretical arrival time (the GCRA form of a token bucket): each acquisition books the
 next 1/rate seconds; a caller that is early sleeps exactly until its slot, once, and never loops
 on the clock, so an injected clock and sleep make it deterministic in tests. Idle time refills at
-most ``burst`` tokens. Not thread-safe (backfill submits from one thread). ``RateLimitedJobs``
-puts one in front of POST /jobs. No I/O of its own, no logging.
+most ``burst`` tokens. Not thread-safe: backfill's worker threads share one through
+``shared.ops.shared_limiter.SharedLimiter``. ``RateLimitedJobs`` puts a ``Limiter`` (anything
+with ``acquire``) in front of POST /jobs. No I/O of its own, no logging.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
+from typing import Protocol
 
 from shared.models import Job, JobsPage
 from shared.ports import MediaInfoJobRequest, MediaJobs
 
 MAX_RATE = 1000.0
+
+
+class Limiter(Protocol):
+    def acquire(self) -> float:
+        """Take one token, sleeping until it is available; returns the seconds slept."""
 
 
 class TokenBucket:
@@ -61,7 +68,7 @@ class TokenBucket:
 class RateLimitedJobs:
     """``MediaJobs`` whose POST /jobs waits for a token first; reads pass straight through."""
 
-    def __init__(self, jobs: MediaJobs, bucket: TokenBucket) -> None:
+    def __init__(self, jobs: MediaJobs, bucket: Limiter) -> None:
         self._jobs = jobs
         self._bucket = bucket
 
