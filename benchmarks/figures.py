@@ -5,16 +5,19 @@ What each ratio compares: both implementations at their defaults, which do equal
 same run. Budgets (issue 16): cold start and warm CPU <= 1.0x; callback latency with 20 ms
 answers <= 0.6x; with equal 20 ms answers the callback does not re-read its tags (4 requests).
 "Sequential round trips" is derived: (p50 with 20 ms answers - p50 on loopback) / 20 ms.
+Backfill (row 9, ours only): the second column is the same command with ``--concurrency 1``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
+from benchmarks.backfill_phase import BackfillRun
 from benchmarks.launcher import HostRun
 from benchmarks.phases import CALLBACK, CI_EXTRA_MS, ROUND_TRIP_MS, UPLOAD, Samples
 from benchmarks.report import (
     Row,
+    at_least,
     at_most,
     cpu_per_event,
     median,
@@ -142,3 +145,24 @@ def traffic_rows(function: str, ours: Samples, sdk: Samples) -> list[Row]:
         row("   TCP connections per object", function, per_obj, "conn"),
     ]  # fmt: skip
     return rows
+
+
+BACKFILL_BUDGET = 200.0  # objects per second on loopback with a high --rate (issue 16)
+
+
+def backfill_rows(runs: Mapping[str, BackfillRun]) -> list[Row]:
+    if not runs:
+        return []
+    loopback = (runs["loopback-threads"].per_second, runs["loopback-serial"].per_second)
+    slow = (runs["20ms-threads"].per_second, runs["20ms-serial"].per_second)
+    threads = runs["loopback-threads"].concurrency
+    default = runs["default"]
+    figure = "9. backfill objects/s, loopback, --rate 1000 (2nd column: --concurrency 1)"
+    return [
+        Row(figure, "backfill", *loopback, "obj/s", f">= {BACKFILL_BUDGET:g}",
+            at_least(BACKFILL_BUDGET)(*loopback),
+            f"{threads} threads reach {loopback[0]:.0f} objects/s"),
+        Row(f"   same, {ROUND_TRIP_MS} ms per answer", "backfill", *slow, "obj/s"),
+        Row(f"   at the default --rate {default.rate:g}, {default.objects} objects", "backfill",
+            default.per_second, float("nan"), "obj/s"),
+    ]  # fmt: skip

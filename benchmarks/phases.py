@@ -14,11 +14,15 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from benchmarks.emulator_handle import RunningEmulator, running_emulator
 from benchmarks.fixture import Seeder, cos_batch_line, cos_event_line
 from benchmarks.launcher import HostRun, function_environ, run_host
 from benchmarks.worst_inputs import UPLOAD_RECORDS
+
+if TYPE_CHECKING:
+    from benchmarks.backfill_phase import BackfillRun
 
 UPLOAD = "submit_on_upload"
 CALLBACK = "tag_on_callback"
@@ -74,6 +78,7 @@ class Bench:
     scratch: Path
     secret: str
     samples: dict[tuple[str, str], Samples] = field(default_factory=dict)
+    backfill: dict[str, BackfillRun] = field(default_factory=dict)  # benchmarks.backfill_phase
 
     def run(
         self,

@@ -39,7 +39,7 @@ class Row:
 
     @property
     def ratio(self) -> float | None:
-        return self.ours / self.sdk if self.sdk else None
+        return self.ours / self.sdk if self.sdk and not math.isnan(self.sdk) else None
 
 
 def median(values: Sequence[float]) -> float:
@@ -121,6 +121,10 @@ def ratio_check(limit: float) -> Check:
 
 def at_most(limit: float) -> Check:
     return lambda ours, sdk: ours <= limit
+
+
+def at_least(limit: float) -> Check:
+    return lambda ours, sdk: ours >= limit
 
 
 def row(

@@ -22,12 +22,12 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from benchmarks import build, callback_phases, phases, prices, report, table
+from benchmarks import backfill_phase, build, callback_phases, phases, prices, report, table
 from deploy.runtime import BuildError, dotted
 from emulator.demo import make_sample_video
 
 LOUD = "!" * 100
-PHASES = phases.UPLOAD_PHASES + callback_phases.CALLBACK_PHASES
+PHASES = phases.UPLOAD_PHASES + callback_phases.CALLBACK_PHASES + backfill_phase.BACKFILL_PHASES
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -105,7 +105,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"\n{LOUD}\nBENCH FAILED: {exc}\n{LOUD}", file=sys.stderr)
         return 2
     sizes = {key: item.size for key, item in zips.items()}
-    rows = table.build_rows(bench.samples, sizes, table.memory_of())
+    rows = table.build_rows(bench.samples, sizes, table.memory_of(), bench.backfill)
     problems = [
         problem
         for function in (phases.UPLOAD, phases.CALLBACK)

@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from benchmarks import figures, money
+from benchmarks.backfill_phase import BackfillRun
 from benchmarks.phases import CALLBACK, UPLOAD, Samples
 from benchmarks.report import Row
 from deploy.runtime import load_manifest
@@ -27,6 +28,7 @@ def build_rows(
     samples: Mapping[tuple[str, str], Samples],
     zip_sizes: Mapping[tuple[str, str], int],
     memory: Mapping[str, int],
+    backfill: Mapping[str, BackfillRun] | None = None,
 ) -> list[Row]:
     rows: list[Row] = []
     for function in FUNCTIONS:
@@ -44,4 +46,4 @@ def build_rows(
             function, samples[("ours", function)], samples[("sdk", function)]
         )
     rows += money.tag_rows(samples[("ours", CALLBACK)], samples[("sdk", CALLBACK)])
-    return rows + money.cost_rows(samples, memory)
+    return rows + money.cost_rows(samples, memory) + figures.backfill_rows(backfill or {})

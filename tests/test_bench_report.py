@@ -7,7 +7,9 @@ from typing import Any
 
 import pytest
 
+from benchmarks.backfill_phase import BackfillRun
 from benchmarks.emulator_handle import Counters
+from benchmarks.figures import backfill_rows
 from benchmarks.handler_host import outcome_of
 from benchmarks.launcher import HostRun
 from benchmarks.phases import CALLBACK, UPLOAD, Samples
@@ -157,3 +159,23 @@ def test_a_failed_invocation_makes_the_run_invalid() -> None:
     # cold, warm, check on, 20 ms, 20 ms check on, CI slow, the padded worst body: 7 x 4
     assert invalid_outcomes(UPLOAD, samples) == ["upload: 28 x error TransportError: refused"]
     assert invalid_outcomes(UPLOAD, _samples()) == []
+
+
+def _backfill(threads_s: float) -> dict[str, BackfillRun]:
+    return {
+        "loopback-threads": BackfillRun(16, 1000, 1500, threads_s),
+        "loopback-serial": BackfillRun(1, 1000, 1500, 15.0),
+        "20ms-threads": BackfillRun(16, 1000, 300, 1.5),
+        "20ms-serial": BackfillRun(1, 1000, 300, 12.0),
+        "default": BackfillRun(16, 10, 50, 5.0),
+    }
+
+
+def test_backfill_must_reach_200_objects_per_second_on_loopback() -> None:
+    fast = {row.figure: row for row in backfill_rows(_backfill(threads_s=5.0))}
+    loopback = fast["9. backfill objects/s, loopback, --rate 1000 (2nd column: --concurrency 1)"]
+    assert (loopback.ours, loopback.sdk, loopback.ok) == (300.0, 100.0, True)
+    assert fast["   same, 20 ms per answer"].ratio == pytest.approx(8.0)
+    assert fast["   at the default --rate 10, 50 objects"].ratio is None  # no second column
+    slow = backfill_rows(_backfill(threads_s=10.0))[0]  # 150 objects/s
+    assert slow.ok is False and "16 threads reach 150 objects/s" in slow.reason
