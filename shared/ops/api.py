@@ -20,7 +20,7 @@ from shared.ops.backfill import DEFAULT_CONCURRENCY, Backfill, BackfillResult, B
 from shared.ops.progress import Progress
 from shared.ops.rate_limit import RateLimitedJobs, TokenBucket
 from shared.ops.shared_limiter import SharedLimiter, StopSignal
-from shared.ops.wait import DEFAULT_TIMEOUT_S, ResultWait
+from shared.ops.wait import DEFAULT_TIMEOUT_S, ResultWait, WaitReport
 from shared.records import replace
 from shared.scf.invocation import environ_or_process, environ_transport, run_log
 from shared.settings.functions import load_upload_settings
@@ -87,15 +87,44 @@ def run_backfill(
     ).run()
     if wait_timeout_s is None or dry_run or result.interrupted or not result.submitted:
         return result
+    report = _wait_for_results(
+        result,
+        store,
+        CiClient(transport),
+        target,
+        tag_prefix=settings.tag_prefix,
+        log=log,
+        progress=progress,
+        timeout_s=wait_timeout_s,
+        clock=clock,
+        sleep=sleep,
+    )
+    return replace(result, wait=report)
+
+
+def _wait_for_results(
+    result: BackfillResult,
+    store: CosClient,
+    jobs: CiClient,
+    target: BackfillTarget,
+    *,
+    tag_prefix: str,
+    log: DecisionLog,
+    progress: Progress | None,
+    timeout_s: float,
+    clock: Callable[[], float],
+    sleep: Callable[[float], None],
+) -> WaitReport:
+    """Wait for every submitted job's result to reach its object; log one decision line."""
     if progress is not None:
         progress.note(f"waiting for the results of {len(result.submitted)} jobs ...")
     waiting = ResultWait(
         store,
-        CiClient(transport),
+        jobs,
         target.bucket,
         target.region,
-        settings.tag_prefix,
-        timeout_s=wait_timeout_s,
+        tag_prefix,
+        timeout_s=timeout_s,
         clock=clock,
         sleep=sleep,
     )
@@ -109,4 +138,4 @@ def run_backfill(
         missing=[job.key for job, _ in report.missing],
         unfinished=[job.key for job in report.unfinished],
     )
-    return replace(result, wait=report)
+    return report
