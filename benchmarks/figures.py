@@ -51,19 +51,21 @@ def _both(ours: Samples, sdk: Samples, pick: Callable[[Samples], float]) -> tupl
 
 
 def cold_rows(function: str, ours: Samples, sdk: Samples) -> list[Row]:
+    """Judged on CPU: a cold start is CPU-bound (imports), and on a shared machine its wall time
+    is mostly waiting for a core, which neither implementation controls."""
     count = min(len(ours.cold), len(sdk.cold))
 
     def cold(pick: Callable[[HostRun], float]) -> tuple[float, float]:
         return _both(ours, sdk, lambda samples: median([pick(run) for run in samples.cold]))
 
-    imports = cold(lambda run: run.report["import_ms"])
-    reason = f"import of index {imports[0]:.1f} ms vs {imports[1]:.1f} ms"
-    figure = f"2. cold start: import + 1st event (median of {count})"
+    imports = cold(lambda run: run.report["import_cpu_ms"])
+    reason = f"import of index {imports[0]:.1f} ms vs {imports[1]:.1f} ms CPU"
+    figure = f"2. cold start CPU: import + 1st event (median of {count})"
     return [
-        row(figure, function, cold(lambda r: r.cold_ms), "ms", budget=PARITY,
+        row(figure, function, cold(lambda r: r.cold_cpu_ms), "ms", budget=PARITY,
             check=ratio_check(1.0), reason=reason),
-        row("   cold start CPU (same processes)", function, cold(lambda r: r.cold_cpu_ms), "ms"),
-        row("   of which import of index", function, imports, "ms"),
+        row("   of which import of index, CPU", function, imports, "ms"),
+        row("   cold start wall, same processes", function, cold(lambda r: r.cold_ms), "ms"),
         row("   process wall, incl. interpreter", function, cold(lambda r: r.wall_ms), "ms"),
     ]  # fmt: skip
 

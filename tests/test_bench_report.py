@@ -101,7 +101,7 @@ def test_percentile_interpolates_and_median_of_one() -> None:
     assert percentile([5.0], 99) == 5.0
 
 
-COLD = "2. cold start: import + 1st event (median of 1)"
+COLD = "2. cold start CPU: import + 1st event (median of 1)"
 WARM = "3. warm CPU per event (4 events)"
 
 
@@ -113,7 +113,7 @@ def test_parity_budgets_judged_from_ratios() -> None:
     assert slow[(COLD, "upload")].ok is False
     assert slow[(WARM, "upload")].ok is False  # 1.05x > 1.0x
     assert slow[("1. deploy zip", "upload")].ok is True  # 1.0 MB, 0.2x
-    assert "import of index 80.0 ms vs 75.0 ms" in slow[(COLD, "upload")].reason
+    assert "import of index 72.0 ms vs 67.5 ms CPU" in slow[(COLD, "upload")].reason
 
 
 def test_traffic_budgets_and_tag_rereads() -> None:
@@ -151,7 +151,7 @@ def test_a_missed_budget_is_one_loud_line_with_its_reason() -> None:
     slow = _rows({"import_ms": 100}, {"import_ms": 75})
     lines = missed_lines(list(slow.values()))
     cold = [line for line in lines if "cold start" in line and "(upload)" in line]
-    assert len(cold) == 1 and "budget <= 1.0x: import of index 100.0 ms vs 75.0 ms" in cold[0]
+    assert len(cold) == 1 and "budget <= 1.0x: import of index 90.0 ms vs 67.5 ms CPU" in cold[0]
 
 
 def test_a_failed_invocation_makes_the_run_invalid() -> None:
