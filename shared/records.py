@@ -1,10 +1,21 @@
 """Immutable value classes for the shipped code, without ``dataclasses``' import-time cost.
 
 ``@dataclass`` writes and ``exec``s fresh source for ``__init__``, ``__repr__``, ``__eq__``,
-``__hash__`` and ``__setattr__`` of every class it decorates: about 0.5 ms a class, and a handler
-defines some thirty of them while it is imported, on every SCF cold start (docs/performance.md).
-``@record`` gives the same frozen-value behaviour with methods written once, here. Type checkers
-see it as a dataclass through ``dataclass_transform`` (PEP 681), so constructors stay typed.
+``__hash__`` and ``__setattr__`` of every class it decorates, on every SCF cold start; ``@record``
+gives the same frozen-value behaviour with methods written once, here. Type checkers see it as a
+dataclass through ``dataclass_transform`` (PEP 681), so constructors stay typed.
+
+Why it is kept (issue 15), measured by ``python -m benchmarks.machinery`` on the real zips
+(Python 3.12, .pyc present, median of 31 cold starts per variant, 2-core VM; docs/performance.md
+"Machinery"): with ``dataclass(frozen=True)`` instead, a cold start (import + first event) costs
++29 ms CPU on the upload function (114 -> 143 ms, +25 %) and +27 ms on the callback (126 -> 153
+ms, +21 %); ``slots=True`` the same. Of the standard alternatives that are not drop-in, the same
+34 classes as ``typing.NamedTuple`` import in 6-9 ms against record's 0.9 ms (and would bring
+tuple equality and indexing, no inherited fields, no default factories); written out as plain
+``__slots__`` classes they import as fast (1.0 ms) but need every ``__init__``/``__eq__``/
+``__hash__``/``__repr__`` written per class: 630 lines instead of 324 for the upload zip's
+classes, which would double shared/models.py. Warm CPU per event is the same either way
+(dataclass 1.01-1.02x of record).
 
 Only what the project uses: fields with a default, a ``field(default_factory=...)`` or
 ``field(repr=False)``; inheritance (a subclass appends its fields); ``replace``, ``fields`` and

@@ -10,6 +10,14 @@ Why not urllib3's ``Retry``: it sleeps with ``time.sleep`` (no injected sleep, s
 sleep), knows no absolute deadline, and re-sends the *same* prepared request, so the signature
 and the token would not be refreshed per attempt; it also cannot parse COS error bodies.
 
+Why the adapter gets the prepared request directly, not ``Session.request(..., auth=signer,
+allow_redirects=False)``: ``python -m benchmarks.machinery`` (docs/performance.md "Machinery")
+measures +0.16 ms CPU per warm upload event with Session.request (1.26 -> 1.42 ms, +13 %) and
++0.61 ms per callback (+14 %), which takes the upload function's warm CPU from 0.94x to over the
+1.0x parity budget of ``make bench``; in the cloud it is ~1 % of an invocation's billed time.
+tests/test_transport_fast_path.py pins what this relies on in requests; the client suite also
+passes with the Session.request variant (``benchmarks.variants``): reverting is one method.
+
 This module must not log headers, the Authorization value, tokens or request bodies.
 """
 
@@ -189,7 +197,7 @@ class Transport:
         prepared = self._prepare(call, session)
         # The adapter directly, not Session.request: the request is complete already, so the
         # session's merging of cookies, hooks, auth and settings and requests' URL re-parsing are
-        # pure per-call cost (~10 % of a warm invocation's CPU, measured by `make bench`).
+        # pure per-call cost (~13 % of a warm invocation's CPU; the module docstring says more).
         response = session.get_adapter(prepared.url or "").send(
             prepared, timeout=(self._connect_timeout_s, self._read_timeout(deadline))
         )
