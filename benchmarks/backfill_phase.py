@@ -1,8 +1,9 @@
 """The backfill figures of ``make bench``: objects per second on loopback, threads against one.
 
-An emulator process (jobs parked: no ffprobe runs, no result arrives, so every object costs its
-duplicate check and its POST /jobs) holds ``OBJECTS`` small media objects; ``python -m shared
-backfill`` runs against it as the operator would (a subprocess, ``--no-wait --no-count``, a
+Every run gets an emulator process of its own (jobs parked: no ffprobe runs, no result arrives,
+so every object costs its duplicate check and its POST /jobs; the emulator's queue slows down as
+jobs pile up, so no run inherits another's) holding ``OBJECTS`` small media objects; ``python -m
+shared backfill`` runs against it as the operator would (a subprocess, ``--no-wait --no-count``, a
 fresh state file) with a high ``--rate``, once with the default ``--concurrency`` and once with
 ``--concurrency 1`` (serial, as before); the same pair with 20 ms added to every answer (where
 threads matter: each object waits for two round trips); then at the default ``--rate`` on a few
@@ -69,7 +70,8 @@ def backfill_environ(emulator: RunningEmulator, secret: str) -> dict[str, str]:
 def run_backfill(
     bench: Bench, emulator: RunningEmulator, prefix: str, *, concurrency: int, rate: float
 ) -> BackfillRun:
-    state = bench.scratch / f"backfill-{prefix}-{concurrency}.state.json"
+    state = bench.scratch / f"backfill-{prefix}.state.json"
+    state.unlink(missing_ok=True)  # every run starts afresh
     command = [sys.executable, "-m", "shared", "backfill", "--bucket", BUCKET, "--region", REGION]
     command += ["--prefix", f"{prefix}/", "--rate", f"{rate:g}", "--no-wait", "--no-count"]
     command += ["--concurrency", str(concurrency), "--state-file", str(state)]
@@ -90,31 +92,30 @@ def run_backfill(
     return BackfillRun(concurrency, rate, int(summary["submitted"]), summary["ms"] / 1000)
 
 
-def _pair(bench: Bench, emulator: RunningEmulator, name: str, count: int) -> None:
-    """Threads, then one thread, each over ``count`` objects of its own, at a high rate."""
-    seeder = Seeder(emulator.endpoint_url)
-    for concurrency, label in ((DEFAULT_CONCURRENCY, "threads"), (1, "serial")):
-        prefix = f"{name}-{label}"
-        seeder.put_objects(prefix, count, b"x" * 16)
-        run = run_backfill(bench, emulator, prefix, concurrency=concurrency, rate=HIGH_RATE)
-        bench.backfill[prefix] = run
+def _measured(
+    bench: Bench, latency_ms: int, count: int, *, concurrency: int, rate: float
+) -> BackfillRun:
+    """One backfill over ``count`` fresh objects in an emulator of its own (the emulator's CI
+    queue slows down as parked jobs pile up, so no run inherits another's)."""
+    log = bench.scratch / f"emulator-bf-{latency_ms}ms-{concurrency}.log"
+    with running_emulator(latency_ms, PARKED_JOB_DELAY_S, log) as emulator:
+        Seeder(emulator.endpoint_url).put_objects("bf", count, b"x" * 16)
+        return run_backfill(bench, emulator, "bf", concurrency=concurrency, rate=rate)
 
 
 def backfill_phase(bench: Bench, plan: Plan) -> None:
     """Fills ``bench.backfill``: threads and serial (loopback, 20 ms), then the default rate."""
     full = plan.events > 100
-    log = bench.scratch / "emulator-bf.log"
-    with running_emulator(0, PARKED_JOB_DELAY_S, log) as emulator:
-        _pair(bench, emulator, "loopback", OBJECTS if full else 40)
-        Seeder(emulator.endpoint_url).put_objects(
-            "default", DEFAULT_RATE_OBJECTS if full else 10, b"x" * 16
-        )
-        bench.backfill["default"] = run_backfill(
-            bench, emulator, "default", concurrency=DEFAULT_CONCURRENCY, rate=DEFAULT_RATE
-        )
-    log = bench.scratch / "emulator-bf-20ms.log"
-    with running_emulator(ROUND_TRIP_MS, PARKED_JOB_DELAY_S, log) as emulator:
-        _pair(bench, emulator, "20ms", SLOW_OBJECTS if full else 10)
+    sizes = {0: OBJECTS if full else 40, ROUND_TRIP_MS: SLOW_OBJECTS if full else 10}
+    for latency_ms, name in ((0, "loopback"), (ROUND_TRIP_MS, "20ms")):
+        for concurrency, label in ((DEFAULT_CONCURRENCY, "threads"), (1, "serial")):
+            bench.backfill[f"{name}-{label}"] = _measured(
+                bench, latency_ms, sizes[latency_ms], concurrency=concurrency, rate=HIGH_RATE
+            )
+    count = DEFAULT_RATE_OBJECTS if full else 10
+    bench.backfill["default"] = _measured(
+        bench, 0, count, concurrency=DEFAULT_CONCURRENCY, rate=DEFAULT_RATE
+    )
 
 
 BACKFILL_PHASES: tuple[tuple[str, Callable[[Bench, Plan], None]], ...] = (
