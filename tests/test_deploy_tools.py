@@ -171,9 +171,12 @@ def test_cam_policy_is_least_privilege_on_placeholders() -> None:
     }
     cos = ["qcs::cos:<region>:uid/<appid>:<bucket>/*"]
     ci = ["qcs::ci:<region>:uid/<appid>:bucket/<bucket>/*"]
+    batches = ["qcs::cos:<region>:uid/<appid>:<bucket>/.media-tagger/batches/*"]
     assert grants == {
         "ci:CreateMediaJobs": ci, "ci:DescribeMediaJob": ci, "ci:DescribeMediaJobs": ci,
         "ci:DescribeMediaQueues": ci,  # the QueueId hedge's one lookup (GET /queue)
+        "ci:DescribeInventoryTriggerJob": ci,  # the timer drains batch backfills
+        "cos:GetObject": batches, "cos:PutObject": batches,  # their records, nothing else
         "cos:HeadObject": cos, "cos:GetObjectTagging": cos, "cos:PutObjectTagging": cos,
         "cos:GetBucket": cos, "cam:PassRole": ["qcs::cam::uin/<owner-uin>:roleName/CI_QCSRole"],
     }  # fmt: skip

@@ -12,6 +12,7 @@ import yaml
 
 from functions.reconcile_on_timer import index as timer_function
 from shared.errors import ConfigError
+from shared.reconcile.batch_runner import BatchDrainSummary
 from shared.reconcile.service import ReconcileSummary
 from shared.settings import functions as config
 from shared.settings.reconcile import load_reconcile_settings
@@ -144,6 +145,7 @@ def test_the_timer_function_reconciles_its_window_and_stops_before_its_time_limi
         return ReconcileSummary(jobs=3, objects=2)
 
     monkeypatch.setattr(timer_function, "run_reconcile", fake_run)
+    monkeypatch.setattr(timer_function, "run_batch_drains", lambda *a, **k: BatchDrainSummary())
     environ = {
         **CREDENTIALS,
         config.RECONCILE_BUCKETS: "media-1250000000",
@@ -164,6 +166,7 @@ def test_transient_failures_make_the_timer_invocation_fail(monkeypatch: pytest.M
     monkeypatch.setattr(
         timer_function, "run_reconcile", lambda *a, **k: ReconcileSummary(objects=2, errors=1)
     )
+    monkeypatch.setattr(timer_function, "run_batch_drains", lambda *a, **k: BatchDrainSummary())
     environ = {
         **CREDENTIALS,
         config.RECONCILE_BUCKETS: "media-1250000000",

@@ -32,6 +32,7 @@ from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from typing import Any
 
+from shared.contract.batch import batch_run_of
 from shared.contract.userdata import UserDataFacts, decode_user_data
 from shared.decision_log import DecisionLog
 from shared.errors import CosNotFoundError, MediaTaggerError
@@ -201,6 +202,8 @@ class Reconciler:
     ) -> dict[ObjectRef, list[Job]]:
         groups: dict[ObjectRef, list[Job]] = {}
         for job in listed:
+            if batch_run_of(job.operation.user_data) is not None:
+                continue  # a CI batch's job: its drain applies it (shared.reconcile.batch_drain)
             facts = decode_user_data(job.operation.user_data)
             key = job.input.object
             reason = _unusable(job, facts, bucket)

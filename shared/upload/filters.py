@@ -1,7 +1,9 @@
 """Which uploads deserve a MediaInfo job: a pure decision with a stated reason for every skip.
 
 Checks in order (cheapest and most certain first): event type (only cos:ObjectCreated:*),
-folder markers (key ends with '/'), empty objects, include prefixes, exclude prefixes, then the
+folder markers (key ends with '/'), empty objects, the prefix the batch path writes its own
+objects under (``shared.contract.batch.RESERVED_PREFIX``: refused whatever the settings say, so
+those writes can never start a job), include prefixes, exclude prefixes, then the
 case-insensitive extension allow-list (the COS trigger's suffix filter is case-sensitive and takes
 one suffix, so the real filtering happens here). ``decide_object`` is the per-object part (every
 check but the event type); backfill applies it to listed objects, so both see the same filters.
@@ -13,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from typing import Union
 
+from shared.contract.batch import RESERVED_PREFIX, is_reserved_key
 from shared.records import record
 from shared.upload.cos_event import UploadRecord
 
@@ -66,6 +69,8 @@ def _object_skip(key: str, size: int) -> Skip | None:
         return Skip("folder-marker")
     if size == 0:
         return Skip("empty-object")
+    if is_reserved_key(key):
+        return Skip(f"reserved-prefix:{RESERVED_PREFIX}")
     return None
 
 
