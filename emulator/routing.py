@@ -1,12 +1,12 @@
 """From one parsed request to one reply: route by Host, inject faults, verify the signature, answer.
 
 ``<bucket>.cos.<region>.myqcloud.com`` goes to COS, ``<bucket>.ci.<region>.myqcloud.com`` to CI;
-``/jobs`` and queue paths on a COS host also go to CI (cos-python-sdk-v5 in IP/Port mode sends CI
-calls with the COS host name). Other hosts reach the admin endpoints under ``/_emulator/`` or get
-an error. A path that is not UTF-8 is refused before the signature check, an object key that
-breaks COS's key rules (``emulator.keys``) after it. Every COS/CI reply gets the service's
-request-id and Server headers, the configured latency and any injected delay. This module does
-no socket I/O.
+``/jobs``, ``/inventorytriggerjob`` and queue paths on a COS host also go to CI
+(cos-python-sdk-v5 in IP/Port mode sends CI calls with the COS host name). Other hosts reach the
+admin endpoints under ``/_emulator/`` or get an error. A path that is not UTF-8 is refused
+before the signature check, an object key that breaks COS's key rules (``emulator.keys``) after
+it. Every COS/CI reply gets the service's request-id and Server headers, the configured latency
+and any injected delay. This module does no socket I/O.
 """
 
 from __future__ import annotations
@@ -55,7 +55,10 @@ def classify(host_header: str, path: str) -> Route:
         return Route("admin" if path.startswith(ADMIN_PREFIX) else "unknown")
     service = match["service"]
     if service == "cos" and (
-        path == "/jobs" or path.startswith("/jobs/") or _CI_QUEUE_PATH.fullmatch(path)
+        path == "/jobs"
+        or path.startswith(("/jobs/", "/inventorytriggerjob/"))
+        or path == "/inventorytriggerjob"
+        or _CI_QUEUE_PATH.fullmatch(path)
     ):
         service = "ci"
     return Route(service, match["bucket"], match["region"], match["service"])
