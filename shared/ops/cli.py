@@ -25,9 +25,11 @@ from shared.decision_log import configure_logging
 from shared.errors import ConfigError, MediaTaggerError
 from shared.ops.api import run_backfill
 from shared.ops.backfill import BackfillResult, BackfillTarget
+from shared.ops.batch_cli import batch_backfill_command
+from shared.ops.batch_parser import check_backfill
 from shared.ops.parser import build_parser
 from shared.ops.progress import Progress, StatusLineGuard
-from shared.ops.wait import wait_summary
+from shared.ops.wait import DEFAULT_TIMEOUT_S, wait_summary
 from shared.reconcile.runner import run_reconcile
 from shared.reconcile.service import ReconcileSummary
 from shared.settings.reconcile import load_reconcile_settings
@@ -122,7 +124,7 @@ def _backfill(
     clock: Callable[[], float],
     sleep: Callable[[float], None],
 ) -> int:
-    target = BackfillTarget(args.bucket, args.region, args.prefix)
+    target = BackfillTarget(args.bucket, args.region, (args.prefix or [""])[0])
     state_file = args.state_file or default_state_file(target, environ)
     tty = stderr.isatty()
     width = shutil.get_terminal_size((100, 24)).columns
@@ -139,7 +141,7 @@ def _backfill(
             progress=progress,
             clock=clock,
             sleep=sleep,
-            wait_timeout_s=None if args.no_wait else args.wait_timeout,
+            wait_timeout_s=None if args.no_wait else args.wait_timeout or DEFAULT_TIMEOUT_S,
         )
     for line in backfill_summary(result, state_file, dry_run=args.dry_run):
         stderr.write(line + "\n")
@@ -182,11 +184,17 @@ def main(
     sleep: Callable[[float], None] = time.sleep,
 ) -> int:
     """Run one command; returns the exit code (argparse itself exits 2 on a bad command line)."""
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command == "backfill":
+        check_backfill(parser, args)
     env = os.environ if environ is None else environ
     err = sys.stderr if stderr is None else stderr
     configure_logging(_log_level(env))
     try:
+        if args.command == "backfill" and args.engine == "ci":
+            directory = state_directory(env)
+            return batch_backfill_command(args, env, err, directory, clock=clock, sleep=sleep)
         if args.command == "backfill":
             return _backfill(args, env, err, clock, sleep)
         return _reconcile(args, env, err)

@@ -11,10 +11,13 @@ from pathlib import Path
 
 from shared.errors import ConfigError
 from shared.ops.api import DEFAULT_RATE
+from shared.ops.batch_parser import add_batch_options
 from shared.ops.rate_limit import MAX_RATE
 from shared.ops.wait import DEFAULT_TIMEOUT_S
 from shared.settings.functions import check_bucket_name, check_region
 from shared.time_window import parse_instant
+
+ENGINES = ("local", "ci")
 
 SETTINGS_NOTE = (
     "Settings and credentials come from the environment, exactly as the SCF functions read "
@@ -103,7 +106,19 @@ def _backfill_parser(commands: argparse._SubParsersAction[argparse.ArgumentParse
         ),
     )
     _common(parser, "decide and log every object, but submit no job and write no state file")
-    parser.add_argument("--prefix", default="", help="only list keys starting with this")
+    parser.add_argument(
+        "--engine",
+        choices=ENGINES,
+        default="local",
+        help="local: list and submit one job per object from here (default); ci: Cloud "
+        "Infinite's batch engine runs the jobs, this command (or the reconcile timer) drains "
+        "the results (docs/operations.md)",
+    )
+    parser.add_argument(
+        "--prefix",
+        action="append",
+        help="only keys starting with this (--engine ci: repeatable)",
+    )
     parser.add_argument(
         "--rate",
         type=_rate,
@@ -132,14 +147,15 @@ def _backfill_parser(commands: argparse._SubParsersAction[argparse.ArgumentParse
     parser.add_argument(
         "--wait-timeout",
         type=_seconds,
-        default=DEFAULT_TIMEOUT_S,
-        help=f"longest wait for the results, in seconds (default {DEFAULT_TIMEOUT_S:g})",
+        help=f"longest wait for the results, in seconds (default {DEFAULT_TIMEOUT_S:g}; "
+        "--engine ci: until every batch is drained)",
     )
     parser.add_argument(
         "--no-count",
         action="store_true",
         help="skip the first listing pass that counts objects for the ETA",
     )
+    add_batch_options(parser)
 
 
 def _reconcile_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
