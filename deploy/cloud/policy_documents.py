@@ -27,18 +27,31 @@ TRUST_POLICY: dict[str, Any] = {
         }
     ],
 }
-PLACEHOLDERS = ("<region>", "<appid>", "<bucket>", "<owner-uin>")
+PLACEHOLDERS = (
+    "<region>", "<appid>", "<bucket>", "<owner-uin>", "<namespace>", "<upload-function>"
+)  # fmt: skip
+UPLOAD_FUNCTION_KEY = "submit_on_upload"  # serverless.yml's instance that invokes itself (hand-on)
 _LEFTOVER = re.compile(r"<[a-z-]+>")
 Grant = tuple[str, str, str, str]
 
 
 def render_policy(
-    template: str, region: str, appid: str, bucket: str, owner_uin: str
+    template: str,
+    region: str,
+    appid: str,
+    bucket: str,
+    owner_uin: str,
+    *,
+    namespace: str = "",
+    upload_function: str = "",
 ) -> dict[str, Any]:
-    """deploy/cam-policy.json with its placeholders filled in."""
+    """deploy/cam-policy.json with its placeholders filled in (``upload_function`` and
+    ``namespace`` name the function that may invoke itself to hand records on)."""
     text = template
-    for placeholder, value in zip(PLACEHOLDERS, (region, appid, bucket, owner_uin)):
-        text = text.replace(placeholder, value)
+    values = (region, appid, bucket, owner_uin, namespace, upload_function)
+    for placeholder, value in zip(PLACEHOLDERS, values):
+        if value:
+            text = text.replace(placeholder, value)
     leftover = _LEFTOVER.search(text)
     if leftover:
         raise SetupError(f"deploy/cam-policy.json has an unknown placeholder {leftover.group()}")

@@ -27,6 +27,7 @@ from shared.errors import CosError, CosNotFoundError, MediaTaggerError
 from shared.models import ListedObject, ObjectRef
 from shared.ops.backfill_tally import BackfillResult, BackfillTally, BackfillTarget, category_of
 from shared.ops.checkpoint import BackfillState, check_state_matches, load_state, save_state
+from shared.ops.named_keys import named_objects
 from shared.ops.progress import Progress
 from shared.ops.wait import SubmittedJob
 from shared.ports import ObjectStore
@@ -49,6 +50,15 @@ __all__ = [
     "category_of",
     "list_bucket",
 ]
+
+
+def objects_to_backfill(
+    store: ObjectStore, target: BackfillTarget, after: str | None
+) -> Iterator[ListedObject]:
+    """The named objects of ``target`` (``--key``), else the listing after ``after``."""
+    if target.keys:
+        return named_objects(store, target)
+    return list_bucket(store, target, after)
 
 
 def list_bucket(
@@ -147,7 +157,7 @@ class Backfill:
 
     def _count(self, target: BackfillTarget, after: str | None) -> int:
         self._note("counting the objects to go through (for the ETA) ...")
-        return sum(1 for _ in list_bucket(self._store, target, after))
+        return sum(1 for _ in objects_to_backfill(self._store, target, after))
 
     def _retry_earlier_failures(self, target: BackfillTarget) -> None:
         for key in tuple(self._state.retry_keys):
@@ -168,7 +178,7 @@ class Backfill:
 
     def _pass(self, target: BackfillTarget) -> bool:
         """Every listed object after the checkpoint; True when --max-objects stopped it."""
-        for listed in list_bucket(self._store, target, self._state.last_key):
+        for listed in objects_to_backfill(self._store, target, self._state.last_key):
             if self._max_objects is not None and self._tally.handled >= self._max_objects:
                 return True
             category = self._handle(target, listed)

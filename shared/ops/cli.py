@@ -25,6 +25,7 @@ from shared.decision_log import configure_logging
 from shared.errors import ConfigError, MediaTaggerError
 from shared.ops.api import run_backfill
 from shared.ops.backfill import BackfillResult, BackfillTarget
+from shared.ops.named_keys import keys_from_lines
 from shared.ops.parser import build_parser
 from shared.ops.progress import Progress, StatusLineGuard
 from shared.ops.wait import wait_summary
@@ -122,8 +123,9 @@ def _backfill(
     clock: Callable[[], float],
     sleep: Callable[[float], None],
 ) -> int:
-    target = BackfillTarget(args.bucket, args.region, args.prefix)
-    state_file = args.state_file or default_state_file(target, environ)
+    keys = _named_keys(args)
+    target = BackfillTarget(args.bucket, args.region, args.prefix, keys)
+    state_file = None if keys else args.state_file or default_state_file(target, environ)
     tty = stderr.isatty()
     width = shutil.get_terminal_size((100, 24)).columns
     progress = Progress(stderr, tty=tty, clock=clock, width=width)
@@ -151,6 +153,19 @@ def _backfill(
         return EXIT_RESULTS_MISSING
     failed = result.tally.counts["failed"] + len(result.state.retry_keys)
     return EXIT_FAILURES if failed else EXIT_OK
+
+
+def _named_keys(args: argparse.Namespace) -> tuple[str, ...]:
+    """--key and --keys-from, in that order, each key once (ConfigError for an unreadable file)."""
+    lines: list[str] = list(args.key)
+    if args.keys_from == "-":
+        lines += list(sys.stdin)
+    elif args.keys_from:
+        try:
+            lines += Path(args.keys_from).read_text(encoding="utf-8").splitlines()
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ConfigError("--keys-from", f"cannot be read ({exc})") from exc
+    return keys_from_lines(lines)
 
 
 def _reconcile(args: argparse.Namespace, environ: Mapping[str, str], stderr: TextIO) -> int:

@@ -105,6 +105,20 @@ def _backfill_parser(commands: argparse._SubParsersAction[argparse.ArgumentParse
     _common(parser, "decide and log every object, but submit no job and write no state file")
     parser.add_argument("--prefix", default="", help="only list keys starting with this")
     parser.add_argument(
+        "--key",
+        action="append",
+        default=[],
+        metavar="KEY",
+        help="handle this object by name instead of listing the bucket (repeatable; what the "
+        "upload function's 'unsubmitted' ERROR lines name); no state file is kept",
+    )
+    parser.add_argument(
+        "--keys-from",
+        metavar="FILE",
+        help="like --key for every key in FILE ('-': stdin): one key per line, or the JSON "
+        "decision lines of a log, from which the 'unsubmitted' ones are taken",
+    )
+    parser.add_argument(
         "--rate",
         type=_rate,
         default=DEFAULT_RATE,
