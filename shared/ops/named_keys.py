@@ -3,21 +3,16 @@
 The recovery path for records the upload function could not submit: their ERROR decision lines
 (outcome ``unsubmitted``) name the command with ``--key``, and ``--keys-from`` takes a file of
 keys, one per line, or of JSON decision lines, from which the keys of ``unsubmitted`` lines are
-taken ("-" reads stdin). Each named object is read with HEAD (its ETag, size and Last-Modified
-feed the same per-object path as a listed object); a missing one is skipped as gone. No HTTP here
-(ports only).
+taken ("-" reads stdin). The backfill HEADs each named object (its ETag, size and Last-Modified,
+in the listing's form by ``listing_time``, feed the same per-object path as a listed object); a
+missing one is one ``object-gone`` line and counted as gone. Pure: no I/O.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from email.utils import parsedate_to_datetime
-
-from shared.errors import CosNotFoundError
-from shared.models import ListedObject, ObjectRef
-from shared.ops.backfill_tally import BackfillTarget
-from shared.ports import ObjectStore
 
 UNSUBMITTED = "unsubmitted"
 
@@ -43,20 +38,11 @@ def keys_from_lines(lines: Iterable[str]) -> tuple[str, ...]:
     return tuple(keys)
 
 
-def _iso(http_date: str | None) -> str | None:
+def listing_time(http_date: str | None) -> str | None:
+    """HEAD's Last-Modified (an HTTP date) in GET Bucket's form (ISO 8601, UTC, milliseconds)."""
     if not http_date:
         return None
     try:
         return parsedate_to_datetime(http_date).strftime("%Y-%m-%dT%H:%M:%S.000Z")
     except (TypeError, ValueError, IndexError, OverflowError):
         return None
-
-
-def named_objects(store: ObjectStore, target: BackfillTarget) -> Iterator[ListedObject]:
-    """The named objects that exist, as listed objects (HEAD each, in the order given)."""
-    for key in target.keys:
-        try:
-            head = store.head_object(ObjectRef(target.bucket, target.region, key))
-        except CosNotFoundError:
-            continue  # gone since: nothing to submit (the summary counts what was handled)
-        yield ListedObject(key, head.etag, head.size, _iso(head.last_modified))
