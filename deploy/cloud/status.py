@@ -36,7 +36,7 @@ from deploy.cloud.iam import (
 )
 from deploy.cloud.manifest import FunctionSpec
 from deploy.cloud.media_processing import MediaProcessing, check_media_processing, describe
-from deploy.cloud.policy_documents import render_policy
+from deploy.cloud.policy_documents import render_policy, result_location_of
 from deploy.cloud.triggers import (
     function_url,
     is_current,
@@ -88,8 +88,14 @@ class StatusReport:
 def report_foundations(report: StatusReport, media: MediaProcessing, policy_template: str) -> None:
     dep, target = report.dep, report.dep.target
     identity = account_identity(dep.changes, target)
+    documents = result_location_of([spec.environment for spec in dep.specs()])
     wanted = render_policy(
-        policy_template, target.region, identity.appid, target.bucket, identity.owner_uin
+        policy_template,
+        target.region,
+        identity.appid,
+        target.bucket,
+        identity.owner_uin,
+        result_document=documents,
     )
     iam = observe_iam(dep.changes, target)
     report.check(iam.role is not None, f"CAM role {target.role} exists")

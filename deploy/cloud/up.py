@@ -40,7 +40,7 @@ from deploy.cloud.media_processing import (
     enable_media_processing,
     media_processing_stop,
 )
-from deploy.cloud.policy_documents import render_policy
+from deploy.cloud.policy_documents import render_policy, result_location_of
 from deploy.cloud.triggers import converge_triggers, read_function_url
 from shared.settings.functions import CALLBACK_SECRET
 
@@ -60,8 +60,14 @@ def observe(dep: Deployment, media: MediaProcessing, policy_template: str) -> Ob
         dep.package(key)  # every zip exists before anything is read or written
     identity = account_identity(dep.changes, dep.target)
     target = dep.target
+    documents = result_location_of([spec.environment for spec in dep.specs()])
     wanted = render_policy(
-        policy_template, target.region, identity.appid, target.bucket, identity.owner_uin
+        policy_template,
+        target.region,
+        identity.appid,
+        target.bucket,
+        identity.owner_uin,
+        result_document=documents,
     )
     iam = observe_iam(dep.changes, target)
     enabled = check_media_processing(media, target)

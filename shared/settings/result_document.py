@@ -20,6 +20,7 @@ from shared.models import ResultLocation
 from shared.settings.trust import UNSET_PLACEHOLDERS, UNSET_PROBLEM
 from shared.settings.values import raw_value
 
+__all__ = ["FORM", "SCHEME", "ResultLocation", "result_location"]  # the deploy tool reads here
 SCHEME = "cos://"
 MAX_PREFIX_CHARS = 200
 # The same rule as shared.settings.functions' bucket check (kept here to avoid an import cycle).
