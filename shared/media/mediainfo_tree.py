@@ -26,7 +26,7 @@ def _text(value: str) -> str:
     try:
         value.encode("utf-8")
     except UnicodeEncodeError:  # a lone surrogate (only a JSON body can carry one)
-        return value.encode("utf-8", "replace").decode("utf-8")
+        return "".join("\ufffd" if "\ud800" <= char <= "\udfff" else char for char in value)
     return value
 
 
