@@ -23,6 +23,7 @@ from emulator.cos.ranges import ByteRange, UnsatisfiableRangeError, requested_ra
 from emulator.cos.store import ObjectStore
 from emulator.wire import ServiceError
 from shared.tencent.xml_answers import parse_error_body
+from tests.client_helpers import frozen_sdk_clock
 from tests.emulator_fixtures import BUCKET, Harness, start_harness
 from tests.sdk_helpers import DOC_CONTENT, DOC_CONTENT_CRC64, MIB, file_md5, md5_hex, sdk_client
 
@@ -94,14 +95,14 @@ def test_precondition_order_is_rfc_7232(headers: dict[str, str], outcome: int | 
 # -- through the SDK --------------------------------------------------------------------------
 @pytest.fixture
 def oracle(tmp_path: Path) -> Iterator[tuple[Harness, CosS3Client]]:
-    # Pinned when the fixture starts, not at import: the SDK signs with the real time, and a long
-    # suite would otherwise reach these tests with the emulator's clock minutes behind it.
-    pinned = float(int(time.time())) + 0.25
-    running = start_harness(tmp_path, clock=lambda: pinned)
+    running = start_harness(tmp_path, clock=lambda: NOW + 0.25)
+    # The SDK signs from its own clock with 60 s of slack; NOW was taken at collection, which in
+    # a full run is minutes earlier: sign at NOW too, or the emulator answers "Request has expired".
     try:
-        client = sdk_client(running.server.port, running.client.credentials)
-        client.put_object(Bucket=BUCKET, Key="doc.txt", Body=DOC_CONTENT, ContentType="text/x")
-        yield running, client
+        with frozen_sdk_clock(NOW):
+            client = sdk_client(running.server.port, running.client.credentials)
+            client.put_object(Bucket=BUCKET, Key="doc.txt", Body=DOC_CONTENT, ContentType="text/x")
+            yield running, client
     finally:
         running.server.stop()
 

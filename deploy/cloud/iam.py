@@ -22,6 +22,7 @@ from deploy.cloud.policy_documents import (
     differences,
     parse_document,
     render_policy,
+    result_location_of,
 )
 from deploy.cloud.target import DeployTarget
 
@@ -60,7 +61,8 @@ def _text(document: dict[str, Any]) -> str:
 
 
 def wanted_policy(dep: Deployment, template: str, identity: AccountIdentity) -> dict[str, Any]:
-    """deploy/cam-policy.json for this deployment: its bucket, account and upload function."""
+    """deploy/cam-policy.json for this deployment: its bucket, account and upload function, and
+    the result documents' grant when the functions set MEDIA_TAGGER_RESULT_DOCUMENT."""
     target = dep.target
     upload = dep.spec(UPLOAD_FUNCTION_KEY)
     return render_policy(
@@ -71,6 +73,7 @@ def wanted_policy(dep: Deployment, template: str, identity: AccountIdentity) -> 
         identity.owner_uin,
         namespace=upload.namespace,
         upload_function=upload.name,
+        result_document=result_location_of([spec.environment for spec in dep.specs()]),
     )
 
 

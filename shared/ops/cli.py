@@ -1,11 +1,12 @@
-"""``python -m shared backfill|reconcile``: argument parsing, exit codes, progress and summary.
+"""``python -m shared backfill|reconcile|show``: argument parsing, exit codes, progress, summary.
 
 Settings and credentials come from the environment exactly as the functions read them (see
 ``shared.ops.api``). Decision lines (JSON) go to stdout; progress and the summary go to stderr.
 Exit codes: 0 done; 1 configuration, state-file or remote error (the message names the variable or
 file); 2 bad command line (argparse); 3 finished, but some objects failed (see the log); 4
-(backfill) jobs submitted, but some results never reached their object; 130 interrupted (backfill
-saved its checkpoint: run the same command to continue).
+(backfill) jobs submitted, but some results never reached their object, or (show) the object has
+no result document; 130 interrupted (backfill saved its checkpoint: run the same command to
+continue).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import hashlib
+import json
 import os
 import shutil
 import sys
@@ -28,6 +30,7 @@ from shared.ops.backfill import BackfillResult, BackfillTarget
 from shared.ops.named_keys import keys_from_lines
 from shared.ops.parser import build_parser
 from shared.ops.progress import Progress, StatusLineGuard
+from shared.ops.show import read_document, summary_lines
 from shared.ops.wait import wait_summary
 from shared.reconcile.runner import run_reconcile
 from shared.reconcile.service import ReconcileSummary
@@ -181,6 +184,24 @@ def _reconcile(args: argparse.Namespace, environ: Mapping[str, str], stderr: Tex
     return EXIT_FAILURES if summary.errors else EXIT_OK
 
 
+def _show(args: argparse.Namespace, environ: Mapping[str, str], stderr: TextIO) -> int:
+    address, document = read_document(
+        args.key,
+        bucket=args.bucket,
+        region=args.region,
+        location=args.location,
+        environ=environ,
+    )
+    if document is None:
+        stderr.write(f"no result document at {address}\n")
+        return EXIT_RESULTS_MISSING
+    if args.json:
+        sys.stdout.write(json.dumps(document, ensure_ascii=False, indent=2) + "\n")
+    else:
+        sys.stdout.writelines(line + "\n" for line in summary_lines(address, document))
+    return EXIT_OK
+
+
 def _log_level(environ: Mapping[str, str]) -> str:
     try:
         return load_reconcile_settings(environ).log_level
@@ -204,6 +225,8 @@ def main(
     try:
         if args.command == "backfill":
             return _backfill(args, env, err, clock, sleep)
+        if args.command == "show":
+            return _show(args, env, err)
         return _reconcile(args, env, err)
     except KeyboardInterrupt:
         err.write("interrupted\n")
