@@ -310,20 +310,20 @@ def test_5_answers_slower_than_the_deadline_end_at_error_and_are_recovered(
             json.loads(line) for line in capsys.readouterr().out.splitlines() if line[:1] == "{"
         ]
         errors = [line for line in lines if line.get("outcome") == "unsubmitted"]
-        assert sorted(line["key"] for line in errors) == keys
-        assert all(line["reason"].startswith("no-progress:") for line in errors)
+        assert sorted(line["key"] for line in errors) == keys, lines
+        assert all(line["reason"].startswith("no-progress:") for line in errors), errors
         emulator.faults.reset()
         environ = emulator.function_environ()
         argv = shlex.split(
             errors[0]["recover"]
         )  # one key: the command exactly as its line gives it
         assert argv[:3] == ["python", "-m", "shared"]
-        assert operator_main(argv[3:], environ=environ) == 0
+        assert operator_main(argv[3:], environ=environ) == 0, capsys.readouterr()
         log = tmp_path / "function.log"  # the rest at once: the same command over the log
         log.write_text("\n".join(json.dumps(line) for line in errors[1:]) + "\n")
         batch = [*argv[3:8], "--keys-from", str(log)]
         assert batch[:5] == ["backfill", "--bucket", BUCKET, "--region", argv[7]]
-        assert operator_main(batch, environ=environ) == 0
+        assert operator_main(batch, environ=environ) == 0, capsys.readouterr()
         assert emulator.wait_idle(SETTLE_S)
         client = oracle_client(emulator)
         found = {key: comparable(read_tags(client, key)) for key in keys}
