@@ -90,8 +90,12 @@ def check_backfill(parser: argparse.ArgumentParser, args: argparse.Namespace) ->
         if len(prefixes) > 1:
             parser.error("the local engine takes one --prefix")
         return
-    if args.max_objects is not None:
-        parser.error("--max-objects is for the local engine")
+    if (
+        args.max_objects is not None
+        or getattr(args, "key", None)
+        or getattr(args, "keys_from", None)
+    ):
+        parser.error("--max-objects, --key and --keys-from are for the local engine")
     if args.batch_input == "prefix" and (not prefixes or args.manifest):
         parser.error("--batch-input prefix needs --prefix (and no --manifest)")
     if args.manifest_as_is and not args.manifest:

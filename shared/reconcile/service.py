@@ -53,6 +53,7 @@ from shared.results.ordering import (
 )
 from shared.results.reply import CallbackReply, error_reply, skipped, unchanged
 from shared.results.writer import (
+    DocumentsFirst,
     JobResultWriter,
     current_content_check,
     describes_content,
@@ -131,6 +132,7 @@ class Reconciler:
         deadline: float | None = None,
         executor: Executor | None = None,
         resubmit: Resubmit | None = None,
+        documents: DocumentsFirst | None = None,
     ) -> None:
         self._store = store
         self._jobs = jobs
@@ -151,6 +153,7 @@ class Reconciler:
             deadline=deadline,
             executor=executor,
             dry_run=dry_run,
+            documents=documents,
         )
 
     def run(self, bucket: str, region: str, window: ReconcileWindow) -> ReconcileSummary:
