@@ -13,7 +13,10 @@ import pytest
 
 from shared.errors import CosNotFoundError
 from shared.models import Job, ObjectHead, ObjectRef, TagSet
+from shared.ops.batch_api import planned_filters
 from shared.results.batch_writer import BatchFacts, BatchResultWriter, batch_content_check
+from shared.results.reply import skipped
+from shared.settings.functions import load_upload_settings
 from tests.callback_helpers import (
     BUCKET,
     EXPECTED_MEDIA_TAGS,
@@ -24,6 +27,7 @@ from tests.callback_helpers import (
     job_from_detail,
 )
 from tests.fakes import FakeObjectStore
+from tests.upload_helpers import BASE_ENVIRON
 
 BATCH = BatchFacts("b00000000000000000000000000000001", "mtb1;r=r1")
 OBJ = ObjectRef(BUCKET, REGION, KEY)
@@ -166,3 +170,41 @@ def test_a_newer_jobs_result_is_never_replaced() -> None:
     store = store_with(tags=newer)
     reply = writer(store).apply(OBJ, batch_job(), BATCH)
     assert (reply.outcome, reply.reason) == ("skipped", "superseded") and store.puts == []
+
+
+class RecordingDocuments:
+    """DocumentsFirst: records each write with what the tags looked like then."""
+
+    def __init__(self, store: FakeObjectStore, refuse: bool = False) -> None:
+        self.store = store
+        self.refuse = refuse
+        self.writes: list[tuple[str, str, int]] = []  # key, ETag of the facts, tag PUTs before
+
+    def write(self, obj: Any, job: Job, facts: Any, head: ObjectHead, **options: Any) -> Any:
+        self.writes.append((obj.key, facts.etag, len(self.store.puts)))
+        if self.refuse:
+            return skipped("superseded", "the document holds a newer job's result", job.job_id)
+        return None
+
+
+def test_the_result_document_is_written_before_the_tags_and_can_stop_them() -> None:
+    store = store_with()
+    documents = RecordingDocuments(store)
+    reply = writer(store, documents=documents).apply(OBJ, batch_job(), BATCH)
+    assert reply.outcome == "tagged" and documents.writes == [(KEY, HEAD_ETAG, 0)]
+    unchanged_again = writer(store, documents=documents).apply(OBJ, batch_job(), BATCH)
+    assert unchanged_again.outcome == "unchanged" and len(documents.writes) == 1
+    refusing = RecordingDocuments(store_with(), refuse=True)
+    stopped = writer(refusing.store, documents=refusing).apply(OBJ, batch_job(), BATCH)
+    assert stopped.reason == "superseded" and refusing.store.puts == []
+    stale = store_with("Thu, 30 Jun 2022 10:50:00 GMT")
+    silent = RecordingDocuments(stale)
+    assert writer(stale, documents=silent).apply(OBJ, batch_job(), BATCH).reason == "stale"
+    assert silent.writes == []
+
+
+def test_the_result_location_in_the_bucket_is_an_excluded_prefix_of_the_batch() -> None:
+    environ = {**BASE_ENVIRON, "MEDIA_TAGGER_RESULT_DOCUMENT": f"cos://{BUCKET}/docs/"}
+    filters = planned_filters(load_upload_settings(environ), BUCKET)
+    assert filters.exclude_prefixes[-1:] == ("docs/",)
+    assert planned_filters(load_upload_settings(environ), "other-1250000000").exclude_prefixes == ()

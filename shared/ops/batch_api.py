@@ -31,6 +31,7 @@ from shared.ops.progress import Progress
 from shared.reconcile.batch_record import BatchFilters
 from shared.reconcile.batch_runner import DrainClients, DrainSettings
 from shared.reconcile.resubmit import resubmitter
+from shared.results.documents import result_documents
 from shared.scf.invocation import environ_or_process, environ_transport, run_log
 from shared.settings.functions import UploadSettings, load_upload_settings
 from shared.settings.reconcile import load_reconcile_settings
@@ -42,11 +43,15 @@ from shared.tencent.cos_objects import CosObjectBodies
 BACKFILL_FN = "backfill"
 
 
-def planned_filters(settings: UploadSettings) -> BatchFilters:
+def planned_filters(settings: UploadSettings, bucket: str) -> BatchFilters:
+    """The upload function's filters for ``bucket``; the result-document location, when it is
+    in this bucket, is one more excluded prefix (nothing under it is ever processed)."""
     extensions = None if settings.extensions is None else tuple(sorted(settings.extensions))
-    return BatchFilters(
-        extensions, tuple(settings.include_prefixes), tuple(settings.exclude_prefixes)
-    )
+    excluded = tuple(settings.exclude_prefixes)
+    location = settings.result_document
+    if location is not None and location.bucket == bucket:
+        excluded = (*excluded, location.prefix)
+    return BatchFilters(extensions, tuple(settings.include_prefixes), excluded)
 
 
 def run_batch_backfill(
@@ -71,7 +76,8 @@ def run_batch_backfill(
     log = log or run_log(BACKFILL_FN, env, upload.callback_secret)
     store = CosClient(transport)
     engine = CiBatchClient(transport, queue_id=upload.queue_id)
-    clients = DrainClients(store, engine, CosObjectBodies(transport))
+    documents = result_documents(tags.result_document, store)
+    clients = DrainClients(store, engine, CosObjectBodies(transport), documents)
     jobs = CiClient(transport, queue_id=upload.queue_id)
     resubmit, _ = resubmitter(env, store, jobs, log)
     settings = DrainSettings(
@@ -80,7 +86,7 @@ def run_batch_backfill(
     backfill = BatchBackfill(
         clients,
         plan,
-        planned_filters(upload),
+        planned_filters(upload, plan.bucket),
         settings,
         log,
         state_file=state_file,

@@ -5,8 +5,9 @@ one request per 1000 batches), skips those already drained and runs one ``BatchD
 each until the deadline. The writer gets the upload filters the batch was planned with, from its
 record, so the timer needs no upload settings to filter; it needs them (MEDIA_TAGGER_CALLBACK_URL
 and _SECRET) only to give stale or transiently failed objects a job of their own
-(``shared.reconcile.resubmit``). ``run_batch_drains`` builds every client from an environ mapping
-as the functions do. A record that cannot be read is logged and left alone.
+(``shared.reconcile.resubmit``); with MEDIA_TAGGER_RESULT_DOCUMENT set it writes each result's
+document before the tags, as the callback does. ``run_batch_drains`` builds every client from an
+environ mapping as the functions do. A record that cannot be read is logged and left alone.
 """
 
 from __future__ import annotations
@@ -30,6 +31,8 @@ from shared.reconcile.batch_record import BatchFilters, BatchRecord, list_record
 from shared.reconcile.resubmit import Resubmit, resubmitter
 from shared.records import record
 from shared.results.batch_writer import BatchResultWriter, ObjectFilter
+from shared.results.documents import result_documents
+from shared.results.writer import DocumentsFirst
 from shared.scf.invocation import environ_or_process, environ_transport, run_log
 from shared.settings.reconcile import load_reconcile_settings
 from shared.tencent.ci_batches import CiBatchClient
@@ -46,6 +49,7 @@ class DrainClients:
     store: ObjectStore
     engine: BatchEngine
     bodies: ObjectBodies
+    documents: DocumentsFirst | None = None  # result documents (MEDIA_TAGGER_RESULT_DOCUMENT)
 
 
 @record
@@ -125,6 +129,7 @@ def batch_drain(
         accept=batch_filter(batch.filters),
         own_tag_cap=settings.own_tag_cap,
         deadline=deadline,
+        documents=clients.documents,
     )
     applier = BatchJobApplier(
         clients.store,
@@ -212,7 +217,10 @@ def run_batch_drains(
     log = log or run_log(DRAIN_FN, env)
     store = CosClient(transport)
     clients = DrainClients(
-        store, CiBatchClient(transport, queue_id=settings.queue_id), CosObjectBodies(transport)
+        store,
+        CiBatchClient(transport, queue_id=settings.queue_id),
+        CosObjectBodies(transport),
+        result_documents(settings.result_document, store),
     )
     jobs = CiClient(transport, queue_id=settings.queue_id)
     resubmit, _ = resubmitter(env, store, jobs, log, deadline=deadline)

@@ -14,8 +14,10 @@ again; then, in this order:
 5. GET ?tagging: tags that already hold a final result for the current content stay (no PUT,
    unless this is a success replacing a failure: rule 3); an older job's result never replaces
    a newer one's (rule 1, ``standing``);
-6. merge and PUT when the tags change. The etag tag records HEAD's ETag: a job that began
-   reading after the current content was written describes that content.
+6. merge and PUT when the tags change, the result document first when documents are on
+   (``documents``, as ``JobResultWriter`` writes it: a newer document stops the write, an error
+   leaves the tags as they are). The etag tag records HEAD's ETag: a job that began reading
+   after the current content was written describes that content.
 HEAD and the tag read are sequential: a rejected job costs one request, and the tags are read
 right before the PUT. Outcomes are ``CallbackReply`` values, as the callback's; no logging here.
 """
@@ -41,7 +43,13 @@ from shared.results.ordering import (
     standing,
 )
 from shared.results.reply import CallbackReply, skipped, unchanged
-from shared.results.writer import WOULD_TAG, describes_content, result_tags
+from shared.results.writer import (
+    WOULD_TAG,
+    DocumentsFirst,
+    TagPlan,
+    describes_content,
+    result_tags,
+)
 
 BATCH_ATTEMPT = 1  # the batch's job is the object's first; a resubmission is attempt 2
 # Why an object is not one the upload function would tag (its filters), or None.
@@ -96,6 +104,7 @@ class BatchResultWriter:
         own_tag_cap: int = DEFAULT_OWN_TAGS,
         deadline: float | None = None,
         dry_run: bool = False,
+        documents: DocumentsFirst | None = None,
     ) -> None:
         self._store = store
         self._prefix = tag_prefix
@@ -104,6 +113,7 @@ class BatchResultWriter:
         self._own_cap = own_tag_cap
         self._deadline = deadline
         self._dry_run = dry_run
+        self._documents = documents
 
     def head(self, obj: ObjectRef) -> ObjectHead | None:
         try:
@@ -164,23 +174,28 @@ class BatchResultWriter:
         if kept is not None:
             detail = "the object carries a final result for its content or a newer job's"
             return skipped(kept, detail, job.job_id, obj.key)
-        return self._put(obj, job.job_id, status_value, existing, ours)
+        merged, dropped = merge_tags(existing, ours, self._prefix, own_cap=self._own_cap)
+        if self._prefix + STATUS_FIELD not in dict(merged):
+            reason = "10 tags outside our namespace: nothing fits"
+            return skipped("tag-limit", reason, job.job_id, obj.key, dropped=dropped)
+        if same_tags(merged, existing):
+            return unchanged(status_value, job.job_id, obj.key, dropped=dropped)
+        return self._put(obj, job, facts, head, (merged, status_value, dropped))
 
     def _put(
-        self, obj: ObjectRef, job_id: str, status_value: str, existing: TagSet, ours: TagSet
+        self, obj: ObjectRef, job: Job, facts: UserDataFacts, head: ObjectHead, plan: TagPlan
     ) -> CallbackReply:
-        prefix = self._prefix
-        merged, dropped = merge_tags(existing, ours, prefix, own_cap=self._own_cap)
-        if prefix + STATUS_FIELD not in dict(merged):
-            reason = "10 tags outside our namespace: nothing fits"
-            return skipped("tag-limit", reason, job_id, obj.key, dropped=dropped)
-        if same_tags(merged, existing):
-            return unchanged(status_value, job_id, obj.key, dropped=dropped)
+        """The document first (when documents are on), then PUT ?tagging with ``plan``."""
+        merged, status_value, dropped = plan
         if self._dry_run:
-            return CallbackReply(200, WOULD_TAG, status_value, job_id, obj.key, 0, dropped)
+            return CallbackReply(200, WOULD_TAG, status_value, job.job_id, obj.key, 0, dropped)
+        if self._documents is not None:
+            refused = self._documents.write(obj, job, facts, head, deadline=self._deadline)
+            if refused is not None:
+                return refused
         try:
             self._store.put_object_tagging(obj, merged, deadline=self._deadline)
         except CosNotFoundError:
-            return skipped("object-gone", "PUT tagging answered 404", job_id, obj.key)
-        written = sum(1 for key, _ in merged if key.startswith(prefix))
-        return CallbackReply(200, "tagged", status_value, job_id, obj.key, written, dropped)
+            return skipped("object-gone", "PUT tagging answered 404", job.job_id, obj.key)
+        written = sum(1 for key, _ in merged if key.startswith(self._prefix))
+        return CallbackReply(200, "tagged", status_value, job.job_id, obj.key, written, dropped)
