@@ -193,3 +193,5 @@ def test_the_record_round_trips_and_refuses_other_documents() -> None:
 def test_unknown_reply_reasons_are_counted_by_outcome() -> None:
     assert drain_module.outcome_name(skipped("stale", "x")) == "skipped:stale"
     assert drain_module.outcome_name(CallbackReply(200, "tagged", "ok")) == "tagged"
+    failed = CallbackReply(200, "tagged", "failed:ResourceNotSupported")
+    assert drain_module.outcome_name(failed) == "tagged:failed"

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -28,11 +29,17 @@ def run(tmp_path: Path) -> DeployRunner:
     return DeployRunner(tmp_path)
 
 
+def _batch_records(statement: dict[str, Any]) -> bool:
+    """The batch drain's own grant (its records under .media-tagger/batches/, issue 14)."""
+    return all(str(r).endswith("/.media-tagger/batches/*") for r in statement["resource"])
+
+
 def _actions(cloud: FakeCloud) -> set[str]:
     found = set()
     for policy in cloud.cam.policies.values():
         for statement in json.loads(policy["PolicyDocument"])["statement"]:
-            found.update(statement["action"])
+            if not _batch_records(statement):
+                found.update(statement["action"])
     return found
 
 
@@ -64,7 +71,7 @@ def test_switched_on_every_function_gets_it_and_the_role_may_write_there_only(
         statement
         for policy in cloud.cam.policies.values()
         for statement in json.loads(policy["PolicyDocument"])["statement"]
-        if "cos:PutObject" in statement["action"]
+        if "cos:PutObject" in statement["action"] and not _batch_records(statement)
     ]
     assert statements == [
         {

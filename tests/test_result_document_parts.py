@@ -216,7 +216,11 @@ UPLOAD = {"namespace": "default", "upload_function": "media-submit"}
 def test_with_documents_off_the_policy_asks_for_no_put_object() -> None:
     off = result_location_of([{"MEDIA_TAGGER_TAG_PREFIX": "media:"}, {}])
     assert off is None
-    actions = {action for _, action, _, _ in grants(render_policy(POLICY, *IDENTITY, **UPLOAD))}
+    actions = {
+        action
+        for _, action, target, _ in grants(render_policy(POLICY, *IDENTITY, **UPLOAD))
+        if not target.endswith("/.media-tagger/batches/*")  # the batch drain's records only
+    }
     assert "cos:PutObject" not in actions and "cos:GetObject" not in actions
 
 

@@ -54,7 +54,13 @@ class DrainReport:
 
 
 def outcome_name(reply: CallbackReply) -> str:
-    return f"skipped:{reply.reason}" if reply.outcome == "skipped" else reply.outcome
+    """``tagged``, ``tagged:failed`` (a final failure written as the status), ``skipped:<why>``,
+    ``unchanged``, ``resubmitted``, ``error``: what the progress line and the record count."""
+    if reply.outcome == "skipped":
+        return f"skipped:{reply.reason}"
+    if reply.outcome == "tagged" and reply.reason.startswith("failed:"):
+        return "tagged:failed"
+    return reply.outcome
 
 
 def _second(job: Job) -> int | None:
