@@ -11,12 +11,12 @@ How: the working tree (git's tracked and untracked-but-not-ignored files, else e
 ``.venv``, ``build`` and caches) is copied once per worker into a temporary folder; each mutant's
 file is rewritten there, only the test files its section names are run (``pytest -x``, this
 interpreter, no bytecode written so an edit within the same second is never masked by a stale
-``.pyc``), and the file is restored. First the named test files run once unmutated: a red baseline
-would make every mutant look killed. A mutant is killed when pytest reports a failure or a
-collection error, or when it runs past ``--timeout`` (an infinite loop is a failure too); it
-survives when its tests pass. The score line counts killed mutants over all that are not marked
-equivalent. Exit status 1 when a mutant survives (or an "equivalent" one is killed), 2 when the list
-does not apply. It never changes the working tree.
+``.pyc``, a ``--basetemp`` of its own), and the file is restored. First the named test files run
+once unmutated: a red baseline would make every mutant look killed. A mutant is killed when
+pytest reports a failure or a collection error, or when it runs past ``--timeout`` (an infinite
+loop is a failure too); it survives when its tests pass. The score line counts killed mutants
+over all that are not marked equivalent. Exit status 1 when a mutant survives (or an "equivalent"
+one is killed), 2 when the list does not apply. It never changes the working tree.
 """
 
 from __future__ import annotations
@@ -88,7 +88,11 @@ def make_copy(root: Path, files: Sequence[Path], target: Path) -> Path:
 def run_pytest(copy: Path, tests: Sequence[str], timeout: float) -> tuple[int | None, str]:
     """(pytest's exit code or None on timeout, its output)."""
     environ = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
-    command = [sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", *tests]
+    # Its own --basetemp: pytest prunes old numbered folders of the shared default one, which
+    # can pull a tmp_path away from another pytest running on the machine at the same time.
+    basetemp = f"--basetemp={copy / '.pytest-tmp'}"
+    command = [sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", basetemp]
+    command += tests
     try:
         done = subprocess.run(
             command,
