@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: test check pytest demo ffmpeg pythons package lock deploy bench bench-smoke soak fmt clean
+.PHONY: test check pytest demo ffmpeg pythons package lock deploy bench bench-smoke soak mutants fmt clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -41,6 +41,13 @@ pytest: $(STAMP) ffmpeg pythons
 	MEDIA_TAGGER_REQUIRE_TOOLS=ffprobe $(BIN)/python -m pytest
 
 test: check pytest
+
+# Plants each single-line bug of tests/mutants/mutants.txt, one at a time, in a throwaway copy of
+# the tree, runs the test files it names and prints which bugs no test notices, then the score
+# (docs/development.md "Mutants"; ~3 min on 2 cores). Not part of `make test`. MUTANTS_ARGS passes
+# options, e.g. MUTANTS_ARGS="--only backfill" or "--jobs 1".
+mutants: $(STAMP)
+	$(BIN)/python -m tests.mutants $(MUTANTS_ARGS)
 
 fmt: $(STAMP)
 	$(BIN)/ruff format .

@@ -20,6 +20,7 @@ from shared.ops.progress import (
     format_eta,
 )
 from shared.ops.rate_limit import TokenBucket
+from shared.records import replace
 
 
 class FakeTime:
@@ -79,11 +80,11 @@ def test_an_interrupted_wait_does_not_book_the_slot() -> None:
     time = FakeTime()
 
     def interrupted_sleep(seconds: float) -> None:
-        raise KeyboardInterrupt
+        raise KeyboardInterrupt("^C while waiting for a token")
 
     bucket = TokenBucket(1, clock=time.clock, sleep=interrupted_sleep)
     bucket.acquire()
-    with pytest.raises(KeyboardInterrupt):
+    with pytest.raises(KeyboardInterrupt, match="waiting for a token"):
         bucket.acquire()
     time.now += 1.0
     assert bucket.acquire() == 0.0  # the slot the interrupted call waited for is still free
@@ -205,6 +206,17 @@ def test_state_round_trips(tmp_path: Path) -> None:
     assert json.loads(path.read_text(encoding="utf-8"))["format"] == "media-tagger-backfill/1"
 
 
+@pytest.mark.parametrize("flag", [1, "true", "yes", [1]])
+def test_only_a_json_true_marks_a_state_complete(tmp_path: Path, flag: object) -> None:
+    path = tmp_path / "state.json"
+    save_state(path, replace(STATE, complete=True))
+    data = json.loads(path.read_text(encoding="utf-8"))
+    assert data["complete"] is True
+    path.write_text(json.dumps({**data, "complete": flag}), encoding="utf-8")  # edited by hand
+    loaded = load_state(path)
+    assert loaded is not None and loaded.complete is False  # a rerun is the safe reading
+
+
 def test_no_file_means_no_state(tmp_path: Path) -> None:
     assert load_state(tmp_path / "missing.json") is None
 
@@ -233,10 +245,10 @@ def test_ctrl_c_during_a_write_leaves_the_old_state(
 
     def dump_half_then_interrupt(data: object, out: io.TextIOBase, **options: object) -> None:
         out.write('{"format": "media-tagger-backf')
-        raise KeyboardInterrupt
+        raise KeyboardInterrupt("^C half way through the write")
 
     monkeypatch.setattr(json, "dump", dump_half_then_interrupt)
-    with pytest.raises(KeyboardInterrupt):
+    with pytest.raises(KeyboardInterrupt, match="half way through the write"):
         save_state(path, BackfillState("media-1250000000", "ap-guangzhou", "videos/", "z"))
     monkeypatch.undo()
     assert load_state(path) == STATE
@@ -288,7 +300,9 @@ def test_an_unusable_file_is_a_clear_error_naming_it(
 ) -> None:
     path = tmp_path / "state.json"
     path.write_bytes(content)
-    with pytest.raises(ConfigError) as caught:
+    with pytest.raises(
+        ConfigError, match=r"is not a usable backfill state file \(.+\); move it away or delete it"
+    ) as caught:
         load_state(path)
     assert caught.value.variable == f"--state-file {path}"
     assert problem in str(caught.value) and "delete it" in str(caught.value)

@@ -91,7 +91,10 @@ def test_tccli_profiles(tmp_path: Path) -> None:
 
 
 def test_no_credentials_names_every_accepted_source(tmp_path: Path) -> None:
-    with pytest.raises(SetupError) as caught:
+    with pytest.raises(
+        SetupError,
+        match="no deploy credentials: set TENCENTCLOUD_SECRET_ID/TENCENTCLOUD_SECRET_KEY",
+    ) as caught:
         load_credentials({}, tmp_path)
     for name in (
         "TENCENTCLOUD_SECRET_ID",

@@ -143,7 +143,7 @@ def test_find_interpreter_order_and_a_clear_error(tmp_path: Path) -> None:
     assert found == str(tmp_path / "versions" / "3.12.10" / "bin" / "python3.12")
     assert probed[:3] == ["/custom/py", "/usr/bin/python3.12", found]
     hermetic = {"PYENV_ROOT": str(tmp_path), "UV_PYTHON_INSTALL_DIR": str(tmp_path / "uv")}
-    with pytest.raises(BuildError) as error:
+    with pytest.raises(BuildError, match=r"Python 3\.13 is needed") as error:
         find_interpreter((3, 13), environ=hermetic, which=lambda _: None)
     assert "Python 3.13" in str(error.value) and "SCF_PYTHON" in str(error.value)
     assert "make pythons" in str(error.value)

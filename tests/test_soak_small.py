@@ -46,15 +46,15 @@ def test_without_reconcile_dropped_callbacks_are_reported_lost() -> None:
 
 
 def test_soak_options_are_checked_by_the_command_line(capsys: pytest.CaptureFixture[str]) -> None:
-    with pytest.raises(SystemExit) as exited:
+    with pytest.raises(SystemExit, match=r"^2$") as exited:
         main(["soak", "--uploads", "many"])
     assert exited.value.code == 2
     assert "--uploads" in capsys.readouterr().err
-    with pytest.raises(SystemExit) as exited:
+    with pytest.raises(SystemExit, match=r"^2$") as exited:
         main(["soak", "--failure-rate", "1.5"])
     assert exited.value.code == 2
     assert "--failure-rate" in capsys.readouterr().err
-    with pytest.raises(SystemExit):
+    with pytest.raises(SystemExit, match=r"^0$"):
         main(["soak", "--help"])
     help_text = capsys.readouterr().out
     for option in ("--uploads", "--phase", "--failure-rate", "--drop-rate", "--no-reconcile"):
