@@ -16,10 +16,13 @@ from shared.errors import CiError
 from shared.ops.adaptive_rate import AdaptiveJobs, AdaptiveRate
 from shared.ops.backfill import Backfill, BackfillTarget
 from shared.ops.checkpoint import load_state
+from shared.ops.queue_fill import QueueWatch
 from shared.ports import MediaInfoJobRequest
 from shared.settings.functions import load_upload_settings
+from shared.tencent.media_queue import MediaQueue
 from shared.upload.service import UploadService
 from tests.fakes import FakeMediaJobs, FakeObjectStore
+from tests.test_queue_fill import FakeLookup
 from tests.upload_helpers import BASE_ENVIRON
 
 T = 1000.0
@@ -226,3 +229,18 @@ def test_backfill_keeps_a_key_the_queue_never_took_as_retry_never_as_failed(
     saved = load_state(tmp_path / "state.json")
     assert saved is not None and saved.retry_keys == ("clips/a.mp4",)
     assert not saved.complete  # the same command tries a first next time
+
+
+def test_the_queue_watch_is_refreshed_before_submits_and_told_of_refusals() -> None:
+    time = FakeTime()
+    lookup = FakeLookup(pages=1, per_page=3)
+    lookup.queue = MediaQueue("p1", "Active", "Transcoding", 20, 3)
+    watch = QueueWatch(lookup, clock=time.clock)
+    jobs = AdaptiveJobs(jobs_refusing(saturated()), pace(time), watch, clock=time.clock)
+    jobs.submit_media_info_job("b-1250000000", "ap-guangzhou", REQUEST)
+    assert lookup.calls.count("queue") == 1  # once: the retry came 0.25 s later, within 10 s
+    assert jobs.status_parts() == [
+        "pace 4.1/8 jobs/s",
+        "refused 1",
+        "queue Active 20/20 waiting, 3/3 running",  # full, as the refusal said
+    ]

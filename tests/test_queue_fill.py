@@ -171,3 +171,19 @@ def test_the_describe_call_is_what_the_emulator_serves(state: str) -> None:
     view = emulated.configure(state=state)
     queues, _ = parse_queue_list(to_xml("Response", [("QueueList", queue_nodes(view))]))
     assert [(q.state, q.max_size, q.max_concurrent) for q in queues] == [(state, 200, 10)]
+
+
+def test_a_refused_submit_shows_the_queue_full_or_paused_until_the_next_look() -> None:
+    lookup = FakeLookup(pages=1, per_page=7)
+    lookup.queue = MediaQueue(QUEUE_ID, "Active", "Transcoding", 200, 10)
+    watch = QueueWatch(lookup, clock=lambda: 0.0)
+    watch.saw("QueueSaturated")  # nothing looked at yet: nothing to correct
+    assert watch.text() == "queue ?"
+    watch.refresh_if_due(BUCKET, REGION)
+    assert watch.text() == "queue Active 7/200 waiting, 3/10 running"
+    watch.saw("QueueSaturated")
+    assert watch.text() == "queue Active 200/200 waiting, 3/10 running"
+    watch.saw("QueuePaused")
+    assert watch.text() == "queue Paused 200/200 waiting, 3/10 running"
+    watch.saw("SlowDown")  # says nothing about the queue
+    assert watch.text() == "queue Paused 200/200 waiting, 3/10 running"

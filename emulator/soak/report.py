@@ -103,11 +103,16 @@ def report(results: list[PhaseResult], options: SoakOptions, out: TextIO) -> Non
 def burst_line(result: PhaseResult) -> str:
     """The burst's drain in one sentence (figures from emulator.soak.burst.burst_figures)."""
     b = result.burst or {}
+    paused = (
+        f"paused {b['paused_s']} s after {b['paused_after_uploads']} uploads"
+        if b["paused_after_uploads"]
+        else "not paused"
+    )
     return (
         f"burst: {result.objects} uploads stored in {result.upload_seconds:.1f} s against a queue "
         f"of {b['capacity']} waiting / {b['concurrency']} running (peak waiting "
-        f"{b['peak_waiting']}), paused {b['paused_s']} s after {b['paused_after_uploads']} "
-        f"uploads; drained in {result.seconds:.1f} s: {b['jobs']} jobs at {b['jobs_per_s']} "
+        f"{b['peak_waiting']}), {paused}; drained in {result.seconds:.1f} s: {b['jobs']} jobs "
+        f"at {b['jobs_per_s']} "
         f"jobs/s over {b['jobs_span_s']} s (mean job {b['mean_job_s']} s), "
         f"{b['refused_submits']} submits refused (QueueSaturated/QueuePaused), "
         f"{b['hand_on_invocations']} hand-on invocations (max generation {b['max_generation']})"

@@ -145,6 +145,8 @@ class AdaptiveJobs:
 
     def _refused(self, code: str) -> None:
         self._pace.feedback(code)
+        if self._watch is not None:
+            self._watch.saw(code)
         with self._lock:
             self.refused += 1
             self.last_signal = code

@@ -6,9 +6,9 @@ but no count of the jobs in it (ci-facts.md 1.1), so the jobs are counted with G
 ones, at most ``max_pages`` pages of 100 (beyond that the figure shows as '>=N'), and Running.
 Only MediaInfo jobs are counted: other job types sharing the queue are not. ``QueueWatch`` looks
 at most every ``every_s`` seconds, on the caller's thread (one refresh at a time; the others go
-on); a failed look shows the last figures as '(stale)' or 'queue ?', and a 403 (the credentials
-lack ci:DescribeMediaQueues or ci:DescribeMediaJobs) stops looking. It never raises: the line is
-informative only.
+on); a refused submit (``saw``) marks the queue full or paused at once. A failed look shows the
+last figures as '(stale)' or 'queue ?', and a 403 (the credentials lack ci:DescribeMediaQueues
+or ci:DescribeMediaJobs) stops looking. It never raises: the line is informative only.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from typing import Protocol
 
 from shared.errors import MediaTaggerError, RemoteError
 from shared.models import JobsPage
-from shared.records import record
+from shared.records import record, replace
 from shared.tencent.media_queue import MediaQueue
 
 EVERY_S = 10.0
@@ -129,6 +129,18 @@ class QueueWatch:
         waiting, capped = count_jobs(lookup, bucket, region, WAITING_STATES, pages)
         running, _ = count_jobs(lookup, bucket, region, RUNNING_STATES, 1)
         return QueueFill(queue, waiting, running, capped)
+
+    def saw(self, signal: str) -> None:
+        """A submit was refused: the queue is full (QueueSaturated) or paused (QueuePaused)
+        now, whatever the last look counted."""
+        with self._lock:
+            last = self.last
+            if last is None:
+                return
+            if signal == "QueueSaturated" and last.queue.max_size:
+                self.last = replace(last, waiting=last.queue.max_size, capped=False)
+            elif signal == "QueuePaused":
+                self.last = replace(last, queue=replace(last.queue, state="Paused"))
 
     def text(self) -> str:
         with self._lock:
