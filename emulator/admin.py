@@ -24,6 +24,7 @@ FAULT_METHODS = frozenset(
     {
         "fail_next",
         "delay",
+        "stall",
         "drop_next_callbacks",
         "duplicate_next_callbacks",
         "reorder_callbacks",

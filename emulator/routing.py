@@ -96,6 +96,12 @@ class Router:
         if route.kind == "unknown":
             return self._unknown_host(request)
         request.service, request.bucket, request.region = route.kind, route.bucket, route.region
+        stalled = self._faults.stall_for(route.kind)
+        if stalled > 0:
+            self._sleep(stalled)
+            return self.error_reply(
+                request, ServiceError(503, FAULT_CODES[503], _FAULT_MESSAGES[503])
+            )
         reply = self._answer_api(request)
         self._add_service_headers(request, reply)
         pause = self._latency_s + self._faults.response_delay(route.kind)

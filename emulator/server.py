@@ -16,8 +16,9 @@ import logging
 import socket
 import threading
 import time
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +27,7 @@ from emulator.auth import EmulatorCredentials
 from emulator.ci.api import CiApi
 from emulator.ci.callback_shapes import CALLBACK_SHAPES
 from emulator.ci.callbacks import Callback, CallbackDispatcher
+from emulator.ci.gate import JobGate
 from emulator.ci.jobs import JobRecord, JobStore, job_detail_nodes
 from emulator.ci.probe import find_ffprobe
 from emulator.ci.queue import DEFAULT_MAX_CONCURRENT, DEFAULT_MAX_SIZE, MediaQueue, QueueView
@@ -44,6 +46,17 @@ from emulator.wire import ApiRequest, Reply
 LOG = logging.getLogger(__name__)
 LOOPBACK_BIND_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 COUNTED = ("requests", "hosts", "statuses", "operations")
+TIMELINE_LENGTH = 10_000
+
+
+@dataclass(frozen=True)
+class RequestTiming:
+    """When a request reached the router and when its answer was ready (time.monotonic)."""
+
+    operation: str  # e.g. "cos:GET:tagging"
+    key: str
+    started: float
+    answered: float
 
 
 class EmulatorServer:
@@ -98,6 +111,7 @@ class EmulatorServer:
             step_delay_s=job_runner_delay_s,
         )
         self._scf_api: Callable[[ApiRequest], Reply] | None = None
+        self.timeline: deque[RequestTiming] = deque(maxlen=TIMELINE_LENGTH)
         self._callback_shape = self.fidelity.callback_shape
         self.router = self._build_router(credentials, on_object_created, clock, latency_s)
         self._counts_lock = threading.Lock()
@@ -248,6 +262,21 @@ class EmulatorServer:
     def count_connection(self) -> None:
         with self._counts_lock:
             self._connections += 1
+
+    @property
+    def callbacks(self) -> CallbackDispatcher:
+        """The callback dispatcher (tests park and release callbacks through it)."""
+        return self._dispatcher
+
+    @property
+    def job_gate(self) -> JobGate:
+        """Holds started jobs before they read their object (a test hook; off by default)."""
+        return self._runner.gate
+
+    def record_timing(self, operation: str, key: str, started: float, answered: float) -> None:
+        """One answered request on the monotonic clock (``timeline``: the last 10,000)."""
+        with self._counts_lock:
+            self.timeline.append(RequestTiming(operation, key, started, answered))
 
     def count_request(self, kind: str, host: str, operation: str, status: int) -> None:
         with self._counts_lock:

@@ -20,6 +20,7 @@ from shared.models import BucketPage
 from shared.ops import backfill as backfill_module
 from shared.ops.backfill import Backfill, BackfillTarget, category_of, list_bucket
 from shared.ops.checkpoint import BackfillState, load_state, save_state
+from shared.ops.named_keys import keys_from_lines, listing_time
 from shared.ops.progress import Progress
 from shared.ops.rate_limit import RateLimitedJobs, TokenBucket
 from shared.ports import MediaInfoJobRequest, MediaJobs, ObjectStore
@@ -291,3 +292,35 @@ def test_rate_limited_jobs_wait_only_before_submitting() -> None:
     with pytest.raises(AssertionError, match="never lists"):
         limited.list_jobs(BUCKET, REGION)
     assert waits == [0.5]
+
+
+def test_named_keys_are_headed_and_submitted_without_a_listing_or_state(
+    tmp_path: Path, lines: LineCollector
+) -> None:
+    """``--key``/``--keys-from``: the recovery path of the upload function's unsubmitted keys.
+    A key that is gone is one ``object-gone`` line and counted, never silently left out."""
+    store, jobs = bucket_store(KEYS), backfill_jobs()
+    target = replace(TARGET, keys=("h.mp4", "zz-gone.mp4", "b.txt", "a.mp4"))
+    result = make_backfill(store, jobs, None, target=target).run()
+    assert jobs.accepted == ["h.mp4", "a.mp4"]
+    assert store.markers == []  # nothing listed
+    counts = {k: v for k, v in result.tally.counts.items() if v}
+    assert counts == {"submitted": 2, "gone": 1, "filtered": 1}
+    gone = [d for d in lines.decisions() if d["key"] == "zz-gone.mp4"]
+    assert [(d["outcome"], d["reason"]) for d in gone] == [("skipped", "object-gone")]
+    assert not list(tmp_path.iterdir())  # no state file
+
+
+def test_keys_from_lines_takes_plain_keys_or_the_unsubmitted_decisions() -> None:
+    log = [
+        '{"fn":"submit_on_upload","key":"a b.mp4","outcome":"unsubmitted","reason":"x"}\n',
+        '{"fn":"submit_on_upload","key":"c.mp4","outcome":"submitted"}\n',
+        "{not json\n",
+        "\n",
+        "plain/key.mov\r\n",
+        '{"fn":"submit_on_upload","key":"a b.mp4","outcome":"unsubmitted","reason":"y"}\n',
+        '{"outcome":"unsubmitted","key":""}\n',
+    ]
+    assert keys_from_lines(log) == ("a b.mp4", "plain/key.mov")
+    assert listing_time("Wed, 28 Oct 2026 20:30:00 GMT") == "2026-10-28T20:30:00.000Z"
+    assert listing_time("yesterday") is None and listing_time(None) is None

@@ -248,7 +248,7 @@ def test_every_variable_is_named_once_and_documented_set() -> None:
         if name.isupper() and isinstance(value, str) and value.startswith("MEDIA_TAGGER_")
     }
     assert names == set(config.SETTINGS_VARIABLES)
-    assert len(config.SETTINGS_VARIABLES) == 26
+    assert len(config.SETTINGS_VARIABLES) == 27
     assert config.CREDENTIAL_VARIABLES == (
         "TENCENTCLOUD_SECRETID",
         "TENCENTCLOUD_SECRETKEY",

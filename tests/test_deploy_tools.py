@@ -176,4 +176,8 @@ def test_cam_policy_is_least_privilege_on_placeholders() -> None:
         "ci:DescribeMediaQueues": ci,  # the QueueId hedge's one lookup (GET /queue)
         "cos:HeadObject": cos, "cos:GetObjectTagging": cos, "cos:PutObjectTagging": cos,
         "cos:GetBucket": cos, "cam:PassRole": ["qcs::cam::uin/<owner-uin>:roleName/CI_QCSRole"],
+        # the upload function hands records on by invoking itself, and nothing else
+        "scf:InvokeFunction": [
+            "qcs::scf:<region>:uin/<owner-uin>:namespace/<namespace>/function/<upload-function>"
+        ],
     }  # fmt: skip

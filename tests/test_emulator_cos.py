@@ -348,6 +348,25 @@ def test_fail_next_503_then_success_and_delay(tmp_path: Path) -> None:
         running.server.stop()
 
 
+@pytestmark_e2e
+def test_a_stalled_request_answers_503_late_and_takes_no_effect(tmp_path: Path) -> None:
+    """``stall`` models an overloaded front end: unlike ``delay``, nothing is stored."""
+    faults = Faults()
+    running = start_harness(tmp_path, faults=faults)
+    try:
+        faults.stall("cos", 0.05)
+        started = time.monotonic()
+        answer = running.client.send("PUT", "stalled", body=b"x")
+        assert time.monotonic() - started >= 0.05
+        assert (answer.status_code, _code(answer)) == (503, "ServiceUnavailable")
+        faults.stall("cos", 0)
+        assert running.client.send("HEAD", "stalled").status_code == 404
+        assert running.events == []
+        assert faults.summary() == {"cos_stalled": 1}
+    finally:
+        running.server.stop()
+
+
 def test_random_failures_are_reproducible_by_seed() -> None:
     def draw(seed: int) -> list[int | None]:
         faults = Faults()

@@ -199,7 +199,9 @@ def test_the_timer_is_on_every_30_minutes_with_an_overlapping_window() -> None:
     )
     covered = settings.window_s - settings.settle_s
     assert covered >= 2 * 30 * 60  # every job falls into at least two runs
-    assert config.CALLBACK_SECRET not in variables  # reconcile does not need the secret
+    # resubmissions mint callback tokens: the same URL and secret as the upload function's
+    for name in (config.CALLBACK_SECRET, config.CALLBACK_URL):
+        assert variables[name] == f"${{env:{name}}}"
 
 
 def test_the_function_has_time_for_a_run() -> None:

@@ -356,10 +356,12 @@ def test_a_broken_record_is_skipped_and_the_others_submitted(log_lines: list[str
     assert line["outcome"] == "skipped" and line["reason"] == skipped["reason"]
 
 
-def test_not_a_cos_event_is_logged_and_ignored(log_lines: list[str]) -> None:
-    assert run({"hello": "world"}) == {
+def test_not_a_cos_event_is_logged_and_reported_skipped(log_lines: list[str]) -> None:
+    summary = run({"hello": "world"})
+    (skip,) = summary.pop("skipped")
+    assert skip["key"] is None and skip["reason"].startswith("not-a-cos-event")
+    assert summary == {
         "submitted": [],
-        "skipped": [],
         "failed": [],
         "handed_on": [],
         "unsubmitted": [],

@@ -27,6 +27,7 @@ from shared.errors import CosError, CosNotFoundError, MediaTaggerError
 from shared.models import ListedObject, ObjectRef
 from shared.ops.backfill_tally import BackfillResult, BackfillTally, BackfillTarget, category_of
 from shared.ops.checkpoint import BackfillState, check_state_matches, load_state, save_state
+from shared.ops.named_keys import listing_time
 from shared.ops.progress import Progress
 from shared.ops.wait import SubmittedJob
 from shared.ports import ObjectStore
@@ -49,6 +50,13 @@ __all__ = [
     "category_of",
     "list_bucket",
 ]
+
+
+def objects_to_backfill(
+    store: ObjectStore, target: BackfillTarget, after: str | None
+) -> Iterator[ListedObject]:
+    """The listing after ``after`` (named keys, ``--key``, are HEADed one by one instead)."""
+    return list_bucket(store, target, after)
 
 
 def list_bucket(
@@ -146,33 +154,53 @@ class Backfill:
         return saved
 
     def _count(self, target: BackfillTarget, after: str | None) -> int:
+        if target.keys:
+            return len(target.keys)
         self._note("counting the objects to go through (for the ETA) ...")
-        return sum(1 for _ in list_bucket(self._store, target, after))
+        return sum(1 for _ in objects_to_backfill(self._store, target, after))
 
     def _retry_earlier_failures(self, target: BackfillTarget) -> None:
         for key in tuple(self._state.retry_keys):
-            obj = ObjectRef(target.bucket, target.region, key)
-            try:
-                head = self._store.head_object(obj)
-            except CosNotFoundError:
-                category = "gone"
-            except MediaTaggerError:
-                category = "retry"
-            else:
-                listed = ListedObject(key, head.etag, head.size)
-                category = self._handle(target, listed)
+            category = self._handle_key(target, key)
             if category != "retry":
                 keys = tuple(k for k in self._state.retry_keys if k != key)
                 self._state = replace(self._state, retry_keys=keys)
             self._handled(category)
 
+    def _handle_key(self, target: BackfillTarget, key: str) -> str:
+        """One object known by its key only: HEAD it, then the upload path (gone: one line)."""
+        obj = ObjectRef(target.bucket, target.region, key)
+        try:
+            head = self._store.head_object(obj)
+        except CosNotFoundError:
+            self._service.log.decision(
+                "skipped", bucket=target.bucket, key=key, reason="object-gone"
+            )
+            return "gone"
+        except MediaTaggerError:
+            return "retry"
+        listed = ListedObject(key, head.etag, head.size, listing_time(head.last_modified))
+        return self._handle(target, listed)
+
     def _pass(self, target: BackfillTarget) -> bool:
-        """Every listed object after the checkpoint; True when --max-objects stopped it."""
-        for listed in list_bucket(self._store, target, self._state.last_key):
+        """Every listed (or named) object after the checkpoint; True when --max-objects stopped
+        it."""
+        if target.keys:
+            return self._named_pass(target)
+        for listed in objects_to_backfill(self._store, target, self._state.last_key):
             if self._max_objects is not None and self._tally.handled >= self._max_objects:
                 return True
             category = self._handle(target, listed)
             self._state = self._state.after(listed.key, retry=category == "retry")
+            self._handled(category)
+        return False
+
+    def _named_pass(self, target: BackfillTarget) -> bool:
+        for key in target.keys:
+            if self._max_objects is not None and self._tally.handled >= self._max_objects:
+                return True
+            category = self._handle_key(target, key)
+            self._state = self._state.after(key, retry=category == "retry")
             self._handled(category)
         return False
 

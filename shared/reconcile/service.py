@@ -52,6 +52,7 @@ from shared.results.ordering import (
 )
 from shared.results.reply import CallbackReply, error_reply, skipped, unchanged
 from shared.results.writer import (
+    DocumentsFirst,
     JobResultWriter,
     current_content_check,
     describes_content,
@@ -130,6 +131,7 @@ class Reconciler:
         deadline: float | None = None,
         executor: Executor | None = None,
         resubmit: Resubmit | None = None,
+        documents: DocumentsFirst | None = None,
     ) -> None:
         self._store = store
         self._jobs = jobs
@@ -150,6 +152,7 @@ class Reconciler:
             deadline=deadline,
             executor=executor,
             dry_run=dry_run,
+            documents=documents,
         )
 
     def run(self, bucket: str, region: str, window: ReconcileWindow) -> ReconcileSummary:
