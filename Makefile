@@ -57,9 +57,11 @@ fmt: $(STAMP)
 demo: $(STAMP) ffmpeg
 	$(BIN)/python -m emulator demo $${FILE:+"$$FILE"}
 
-# 500 parallel uploads through the emulator, clean and then with 10 % COS/CI 503/429 and 5 % of
-# callbacks dropped or duplicated, followed by reconcile; exits non-zero if any object is lost or
-# wrong (figures: docs/soak.md). SOAK_ARGS passes options, e.g. SOAK_ARGS="--uploads 100".
+# Three phases through the emulator (docs/soak.md): 500 parallel uploads clean (with deletes,
+# re-creates and A->B->A overwrites), the same with 30 % COS/CI 503/429, 20 % of callbacks dropped,
+# 5 % duplicated and some reordered, then reconcile; and a burst of 1000 uploads against a CI queue
+# of 100 waiting jobs, paused half-way. Exits non-zero if any object is lost or wrong. SOAK_ARGS
+# passes options, e.g. SOAK_ARGS="--phase burst --burst-uploads 2000" (the issue's full burst).
 soak: $(STAMP) ffmpeg
 	$(BIN)/python -m emulator soak $(SOAK_ARGS)
 

@@ -16,9 +16,10 @@ from pathlib import Path
 import requests
 
 from shared.decision_log import DecisionLog
+from shared.ops.adaptive_rate import MIN_RATE, AdaptiveJobs, AdaptiveRate
 from shared.ops.backfill import Backfill, BackfillResult, BackfillTarget
 from shared.ops.progress import Progress
-from shared.ops.rate_limit import RateLimitedJobs, TokenBucket
+from shared.ops.queue_fill import QueueWatch
 from shared.ops.wait import DEFAULT_TIMEOUT_S, ResultWait
 from shared.records import replace
 from shared.scf.invocation import environ_or_process, environ_transport, run_log
@@ -28,7 +29,8 @@ from shared.tencent.cos_client import CosClient
 from shared.upload.service import UploadService
 
 BACKFILL_FN = "backfill"
-DEFAULT_RATE = 5.0  # jobs per second; CI documents no QPS for POST /jobs (429 SlowDown exists)
+DEFAULT_RATE = 5.0  # jobs per second at most; CI documents no QPS for POST /jobs (429 SlowDown
+# exists): the pace comes down on SlowDown / QueueSaturated and back up (shared.ops.adaptive_rate)
 
 
 def run_backfill(
@@ -58,7 +60,10 @@ def run_backfill(
     log = log or run_log(BACKFILL_FN, env, settings.callback_secret)
     store = CosClient(transport)
     ci = CiClient(transport, queue_id=settings.queue_id)
-    jobs = RateLimitedJobs(ci, TokenBucket(rate, clock=clock, sleep=sleep))
+    pace = AdaptiveRate(rate, min_rate=min(MIN_RATE, rate), clock=clock, sleep=sleep)
+    jobs = AdaptiveJobs(ci, pace, QueueWatch(ci, clock=clock), clock=clock)
+    if progress is not None:
+        progress.show_also(jobs.status_parts)
     service = UploadService(settings, store, jobs, log, dry_run=dry_run)
     result = Backfill(
         service,

@@ -4,7 +4,7 @@ Lists the bucket (GET Bucket, marker paging, listing order) and hands every obje
 ``UploadService.handle_object``, the upload function's own per-object path: the same filters,
 the idempotency check (always on here: an object whose tags record a result for its current
 ETag is skipped), the same POST /jobs with the object-bound callback URL and UserData, and one
-decision log line. Only POST /jobs is rate limited (``shared.ops.rate_limit.RateLimitedJobs``).
+decision log line. Only POST /jobs is paced (``shared.ops.adaptive_rate.AdaptiveJobs``).
 
 Checkpoints (``shared.ops.checkpoint``): after every object that cost a remote call the state file
 records it as the last fully handled key (pure filter skips are saved in batches: re-deciding

@@ -232,13 +232,13 @@ class EventRun:
             self._unsubmitted(state, left, f"{why}:{reason}", summary)
             return
         pause = 0.0 if codes == {DEADLINE_CODE} else self._pause(state.generation)
-        following = HandOnState(
-            state.generation + 1, state.since, self._clock() + pause, fruitless, reason
-        )
+        last_try = state.since + self._policy.max_age_s  # the chain's last try is at its max age
+        not_before = min(self._clock() + pause, last_try)
+        following = HandOnState(state.generation + 1, state.since, not_before, fruitless, reason)
         self._hand(following, left, summary)
 
     def _give_up_reason(self, state: HandOnState, fruitless: int, queue: bool) -> str | None:
-        if self._clock() - state.since > self._policy.max_age_s:
+        if self._clock() - state.since >= self._policy.max_age_s:
             return "hand-on-expired"
         if not queue and fruitless > self._policy.max_fruitless:
             return "no-progress"
