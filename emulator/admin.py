@@ -5,8 +5,10 @@ fault counters; ``POST /_emulator/faults`` with ``{"method": "<Faults method>", 
 (or a list of such objects) arms faults from another process (benchmarks, soak runs). Only the
 ``Faults`` methods listed in ``FAULT_METHODS`` can be called. ``GET /_emulator/queue`` -> the CI
 media queue; ``POST /_emulator/queue`` with any of ``{"state": "Paused"|"Active", "max_size": N,
-"max_concurrent": N}`` changes it. Unsigned: the server listens on loopback only. This module
-does not touch sockets.
+"max_concurrent": N}`` changes it. ``POST /_emulator/inventory`` with ``{"bucket": B,
+"destination": D, "prefix": P, "inventory_id": ID}`` (all but ``bucket`` optional) writes a
+one-time COS inventory of B into D, as COS lays it out, and answers its manifest key.
+Unsigned: the server listens on loopback only. This module does not touch sockets.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ FAULT_METHODS = frozenset(
     {
         "fail_next",
         "delay",
+        "stall",
         "drop_next_callbacks",
         "duplicate_next_callbacks",
         "reorder_callbacks",
@@ -33,6 +36,7 @@ FAULT_METHODS = frozenset(
     }
 )
 QUEUE_SETTINGS = frozenset({"state", "max_size", "max_concurrent"})
+INVENTORY_SETTINGS = frozenset({"bucket", "destination", "prefix", "inventory_id"})
 
 
 def json_reply(status: int, payload: object) -> Reply:
@@ -64,10 +68,13 @@ class AdminApi:
         faults: Faults,
         stats: Callable[[], dict[str, Any]],
         configure_queue: Callable[..., QueueView],
+        *,
+        write_inventory: Callable[..., dict[str, object]] | None = None,
     ) -> None:
         self._faults = faults
         self._stats = stats
         self._configure_queue = configure_queue
+        self._write_inventory = write_inventory
 
     def handle(self, request: ApiRequest) -> Reply:
         request.service = "admin"
@@ -80,6 +87,8 @@ class AdminApi:
             return self._arm(request)
         if name == "/_emulator/queue" and request.method in ("GET", "POST"):
             return self._queue(request)
+        if name == "/_emulator/inventory" and request.method == "POST" and self._write_inventory:
+            return self._inventory(request)
         return json_reply(404, {"error": f"no admin endpoint {request.method} {request.path}"})
 
     def _arm(self, request: ApiRequest) -> Reply:
@@ -100,3 +109,14 @@ class AdminApi:
         except (ValueError, TypeError) as exc:
             return json_reply(400, {"error": str(exc)})
         return json_reply(200, view.summary())
+
+    def _inventory(self, request: ApiRequest) -> Reply:
+        assert self._write_inventory is not None
+        try:
+            payload = json.loads(request.body.read_all(MAX_ADMIN_BODY) or b"{}")
+            if not isinstance(payload, Mapping) or not set(payload) <= INVENTORY_SETTINGS:
+                raise ValueError(f"the body must be an object with {sorted(INVENTORY_SETTINGS)}")
+            written = self._write_inventory(**payload)
+        except (ValueError, TypeError) as exc:
+            return json_reply(400, {"error": str(exc)})
+        return json_reply(200, written)

@@ -107,6 +107,8 @@ class Emulator:
         queue_max_size: int = DEFAULT_MAX_SIZE,
         queue_max_concurrent: int = DEFAULT_MAX_CONCURRENT,
         buckets: Iterable[str] = (),
+        probe_cache: bool = False,
+        batch_object_delay_s: float = 0.0,
     ) -> None:
         self.region = region
         self.credentials = credentials or EmulatorCredentials.default()
@@ -142,6 +144,8 @@ class Emulator:
             queue_max_size=queue_max_size,
             queue_max_concurrent=queue_max_concurrent,
             buckets=buckets,
+            probe_cache=probe_cache,
+            batch_object_delay_s=batch_object_delay_s,
         )
         self.faults = self.server.faults
         self.scf_api = ScfApi(

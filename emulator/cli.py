@@ -2,6 +2,7 @@
 
 ``serve`` runs COS + CI + the upload and callback functions on loopback and prints, first on
 stdout, the export lines a shell can eval (emulator.serve); ``put`` uploads a file to it;
+``inventory`` has it write a COS inventory of a bucket (emulator.inventory_command);
 ``demo`` uploads one file and prints its tags (emulator.demo);
 ``soak`` runs many parallel uploads with and without faults and checks every object
 (emulator.soak.run). Bad options exit with status 2 and argparse's message; runtime failures exit 1
@@ -111,6 +112,13 @@ def build_parser() -> argparse.ArgumentParser:
     put = commands.add_parser("put", help="upload a local file to the running emulator")
     put.add_argument("file", type=Path, metavar="FILE", help="local file")
     put.add_argument("key", metavar="KEY", help="object key, e.g. 'videos/my clip.mp4'")
+    inventory = commands.add_parser(
+        "inventory", help="have the running emulator write a COS inventory of a bucket"
+    )
+    inventory.add_argument("--bucket", type=bucket_name, help="default: the exported bucket")
+    inventory.add_argument("--destination", type=bucket_name, help="default: the bucket itself")
+    inventory.add_argument("--prefix", default="", help="only objects under it")
+    inventory.add_argument("--id", dest="inventory_id", default="inventory01", help="config id")
     demo = commands.add_parser("demo", help="upload a media file and print the tags it gets")
     demo.add_argument(
         "file", nargs="?", type=Path, metavar="FILE", help="media file (default: ffmpeg sample)"
@@ -147,6 +155,11 @@ def main(
         from emulator.serve import run_put  # noqa: PLC0415
 
         return run_put(args.file, args.key, os.environ, out, err)
+    if args.command == "inventory":
+        from emulator.inventory_command import run_inventory  # noqa: PLC0415
+
+        names = ("bucket", "destination", "prefix", "inventory_id")
+        return run_inventory({name: getattr(args, name) for name in names}, os.environ, out, err)
     if args.command == "soak":
         from emulator.soak.cli import run_soak_command  # noqa: PLC0415
 

@@ -38,6 +38,7 @@ class _CallbackPlan:
 class _State:
     pending_failures: dict[str, list[int]] = field(default_factory=dict)
     delays: dict[str, float] = field(default_factory=dict)
+    stalls: dict[str, float] = field(default_factory=dict)
     drop_next: int = 0
     duplicate_next: int = 0
     reorder_window: int = 0
@@ -84,6 +85,14 @@ class Faults:
         _check_api(api)
         with self._lock:
             self._state.delays[api] = max(0.0, float(seconds))
+
+    def stall(self, api: str, seconds: float) -> None:
+        """Every request to ``api`` waits ``seconds`` and then answers 503 without being
+        processed (0 switches it off): an overloaded front end, as opposed to ``delay``, whose
+        requests do take effect and only answer late."""
+        _check_api(api)
+        with self._lock:
+            self._state.stalls[api] = max(0.0, float(seconds))
 
     def drop_next_callbacks(self, n: int) -> None:
         with self._lock:
@@ -155,6 +164,14 @@ class Faults:
             seconds = self._state.delays.get(api, 0.0)
             if seconds > 0:
                 self._count(f"{api}_delayed")
+            return seconds
+
+    def stall_for(self, api: str) -> float:
+        """How long this request of ``api`` stalls before its unprocessed 503 (0: no stall)."""
+        with self._lock:
+            seconds = self._state.stalls.get(api, 0.0)
+            if seconds > 0:
+                self._count(f"{api}_stalled")
             return seconds
 
     def callback_fate(self) -> str:

@@ -14,6 +14,7 @@ import logging
 import shutil
 import socket
 import threading
+import time
 from email.utils import formatdate
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Any, BinaryIO, cast
@@ -113,6 +114,7 @@ class EmulatorRequestHandler(BaseHTTPRequestHandler):
         if request is None:
             return
         route = classify(request.headers.get("host", ""), request.path)
+        started = time.monotonic()
         try:
             reply = self.emulator.router.answer(request, route)
         except Exception:
@@ -123,9 +125,9 @@ class EmulatorRequestHandler(BaseHTTPRequestHandler):
         except (OSError, ValueError):
             self.close_connection = True
         kind = request.service or route.kind
-        self.emulator.count_request(
-            kind, request.headers.get("host", ""), _operation(request, kind), reply.status
-        )
+        operation = _operation(request, kind)
+        self.emulator.count_request(kind, request.headers.get("host", ""), operation, reply.status)
+        self.emulator.record_timing(operation, request.key, started, time.monotonic())
         self._write(reply)
 
     def _parse(self) -> ApiRequest | None:
@@ -158,6 +160,10 @@ class EmulatorRequestHandler(BaseHTTPRequestHandler):
     def _write(self, reply: Reply) -> None:
         try:
             self._write_reply(reply)
+        except (BrokenPipeError, ConnectionResetError):
+            # The client gave up before the answer (a timed-out function): what COS sees too.
+            LOG.info("client left before the %s answer to %s", reply.status, self.command)
+            self.close_connection = True
         finally:
             if reply.body_file is not None:
                 reply.body_file.close()

@@ -1,12 +1,12 @@
 """From one parsed request to one reply: route by Host, inject faults, verify the signature, answer.
 
 ``<bucket>.cos.<region>.myqcloud.com`` goes to COS, ``<bucket>.ci.<region>.myqcloud.com`` to CI;
-``/jobs`` and queue paths on a COS host also go to CI (cos-python-sdk-v5 in IP/Port mode sends CI
-calls with the COS host name). Other hosts reach the admin endpoints under ``/_emulator/`` or get
-an error. A path that is not UTF-8 is refused before the signature check, an object key that
-breaks COS's key rules (``emulator.keys``) after it. Every COS/CI reply gets the service's
-request-id and Server headers, the configured latency and any injected delay. This module does
-no socket I/O.
+``/jobs``, ``/inventorytriggerjob`` and queue paths on a COS host also go to CI
+(cos-python-sdk-v5 in IP/Port mode sends CI calls with the COS host name). Other hosts reach the
+admin endpoints under ``/_emulator/`` or get an error. A path that is not UTF-8 is refused
+before the signature check, an object key that breaks COS's key rules (``emulator.keys``) after
+it. Every COS/CI reply gets the service's request-id and Server headers, the configured latency
+and any injected delay. This module does no socket I/O.
 """
 
 from __future__ import annotations
@@ -55,7 +55,10 @@ def classify(host_header: str, path: str) -> Route:
         return Route("admin" if path.startswith(ADMIN_PREFIX) else "unknown")
     service = match["service"]
     if service == "cos" and (
-        path == "/jobs" or path.startswith("/jobs/") or _CI_QUEUE_PATH.fullmatch(path)
+        path == "/jobs"
+        or path.startswith(("/jobs/", "/inventorytriggerjob/"))
+        or path == "/inventorytriggerjob"
+        or _CI_QUEUE_PATH.fullmatch(path)
     ):
         service = "ci"
     return Route(service, match["bucket"], match["region"], match["service"])
@@ -96,6 +99,12 @@ class Router:
         if route.kind == "unknown":
             return self._unknown_host(request)
         request.service, request.bucket, request.region = route.kind, route.bucket, route.region
+        stalled = self._faults.stall_for(route.kind)
+        if stalled > 0:
+            self._sleep(stalled)
+            return self.error_reply(
+                request, ServiceError(503, FAULT_CODES[503], _FAULT_MESSAGES[503])
+            )
         reply = self._answer_api(request)
         self._add_service_headers(request, reply)
         pause = self._latency_s + self._faults.response_delay(route.kind)

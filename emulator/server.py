@@ -1,9 +1,10 @@
 """The emulator's HTTP server: one loopback listener for COS, CI and the admin endpoints.
 
 ``EmulatorServer`` wires the object store (with the configured buckets), the multipart uploads,
-the CI job store, media queue and runner, the callback dispatcher, fault injection and the router
-behind a ``ThreadingHTTPServer`` speaking HTTP/1.1 with keep-alive, and counts requests, TCP
-connections and hosts. ``Fidelity`` picks the reading of the docs where they leave a choice open
+the CI job store, media queue and runner (``probe_cache``: one ffprobe per distinct content),
+the CI batches (``emulator.batch_wiring``), the callback dispatcher, fault injection and the
+router behind a ``ThreadingHTTPServer`` speaking HTTP/1.1 with keep-alive, and counts requests,
+TCP connections and hosts. ``Fidelity`` picks the reading of the docs where they leave a choice open
 (tag charset, keys, missing objects, callback shape); the queue's capacity and concurrency are
 set here and may change while it runs. It binds loopback only and refuses to start without
 ffprobe. It must not log secrets, tokens or Authorization headers.
@@ -16,18 +17,22 @@ import logging
 import socket
 import threading
 import time
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from emulator.admin import AdminApi
 from emulator.auth import EmulatorCredentials
+from emulator.batch_wiring import BatchWiring
 from emulator.ci.api import CiApi
 from emulator.ci.callback_shapes import CALLBACK_SHAPES
 from emulator.ci.callbacks import Callback, CallbackDispatcher
+from emulator.ci.gate import JobGate
 from emulator.ci.jobs import JobRecord, JobStore, job_detail_nodes
-from emulator.ci.probe import find_ffprobe
+from emulator.ci.probe import find_ffprobe, probe_media_info
+from emulator.ci.probe_cache import ProbeCache
 from emulator.ci.queue import DEFAULT_MAX_CONCURRENT, DEFAULT_MAX_SIZE, MediaQueue, QueueView
 from emulator.ci.runner import JobRunner
 from emulator.cos.api import CosApi, ObjectCreated
@@ -44,6 +49,17 @@ from emulator.wire import ApiRequest, Reply
 LOG = logging.getLogger(__name__)
 LOOPBACK_BIND_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 COUNTED = ("requests", "hosts", "statuses", "operations")
+TIMELINE_LENGTH = 10_000
+
+
+@dataclass(frozen=True)
+class RequestTiming:
+    """When a request reached the router and when its answer was ready (time.monotonic)."""
+
+    operation: str  # e.g. "cos:GET:tagging"
+    key: str
+    started: float
+    answered: float
 
 
 class EmulatorServer:
@@ -70,6 +86,8 @@ class EmulatorServer:
         queue_max_size: int = DEFAULT_MAX_SIZE,
         queue_max_concurrent: int = DEFAULT_MAX_CONCURRENT,
         buckets: Iterable[str] = (),
+        probe_cache: bool = False,
+        batch_object_delay_s: float = 0.0,
     ) -> None:
         if host not in LOOPBACK_BIND_HOSTS:
             raise ValueError(f"the emulator binds loopback only, not {host!r}")
@@ -96,8 +114,13 @@ class EmulatorServer:
             ffprobe=ffprobe,
             on_finished=self._job_finished,
             step_delay_s=job_runner_delay_s,
+            probe=ProbeCache().probe if probe_cache else probe_media_info,
+        )
+        self.batch = BatchWiring(
+            self.store, self._jobs, self.queue, clock=clock, object_delay_s=batch_object_delay_s
         )
         self._scf_api: Callable[[ApiRequest], Reply] | None = None
+        self.timeline: deque[RequestTiming] = deque(maxlen=TIMELINE_LENGTH)
         self._callback_shape = self.fidelity.callback_shape
         self.router = self._build_router(credentials, on_object_created, clock, latency_s)
         self._counts_lock = threading.Lock()
@@ -119,6 +142,13 @@ class EmulatorServer:
             self.queue,
             object_exists=lambda bucket, key: self.store.head(bucket, key) is not None,
             missing_object=fidelity.missing_object,
+            batches=self.batch.handle,
+        )
+        admin = AdminApi(
+            self.faults,
+            self.stats,
+            self.configure_queue,
+            write_inventory=self.batch.write_inventory,
         )
         return Router(
             credentials=credentials,
@@ -127,7 +157,7 @@ class EmulatorServer:
                 self.store, on_object_created, self.uploads, TagRules(fidelity.tag_charset)
             ).handle,
             ci=ci.handle,
-            admin=AdminApi(self.faults, self.stats, self.configure_queue).handle,
+            admin=admin.handle,
             scf=self._answer_scf_api,
             clock=clock,
             latency_s=latency_s,
@@ -169,6 +199,7 @@ class EmulatorServer:
                 with contextlib.suppress(OSError):  # wake threads blocked on idle keep-alive
                     connection.shutdown(socket.SHUT_RDWR)
         httpd.server_close()
+        self.batch.runner.stop()
         self._runner.stop()
         self._dispatcher.close()
         if self._thread is not None:
@@ -226,6 +257,7 @@ class EmulatorServer:
             **counts,
             "connections_accepted": connections,
             "jobs": dict(Counter(job.state for job in self._jobs.all())),
+            "batches": dict(Counter(batch.state for batch in self.batch.batches.all())),
             "jobs_active": self._runner.active,
             "queue": self.queue.view().summary(),
             "callbacks": {**self._dispatcher.counters(), "in_flight": self._dispatcher.in_flight},
@@ -233,10 +265,11 @@ class EmulatorServer:
         }
 
     def wait_idle(self, timeout_s: float) -> bool:
-        """True once no job is pending or running and no callback is in flight (or held)."""
+        """True once no batch runs, no job is pending or running and no callback is in flight
+        (or held)."""
         deadline = time.monotonic() + timeout_s
         while True:
-            if self._runner.active == 0:
+            if self._runner.active == 0 and self.batch.runner.active == 0:
                 self._dispatcher.flush_held()
                 if self._runner.active == 0 and self._dispatcher.in_flight == 0:
                     return True
@@ -248,6 +281,21 @@ class EmulatorServer:
     def count_connection(self) -> None:
         with self._counts_lock:
             self._connections += 1
+
+    @property
+    def callbacks(self) -> CallbackDispatcher:
+        """The callback dispatcher (tests park and release callbacks through it)."""
+        return self._dispatcher
+
+    @property
+    def job_gate(self) -> JobGate:
+        """Holds started jobs before they read their object (a test hook; off by default)."""
+        return self._runner.gate
+
+    def record_timing(self, operation: str, key: str, started: float, answered: float) -> None:
+        """One answered request on the monotonic clock (``timeline``: the last 10,000)."""
+        with self._counts_lock:
+            self.timeline.append(RequestTiming(operation, key, started, answered))
 
     def count_request(self, kind: str, host: str, operation: str, status: int) -> None:
         with self._counts_lock:

@@ -1,4 +1,4 @@
-"""``python -m shared backfill|reconcile``: the operator tools (see ``shared.ops.cli``).
+"""``python -m shared backfill|reconcile|show``: the operator tools (see ``shared.ops.cli``).
 
 Only hands over to ``shared.ops.cli.main``; nothing runs on import by anything but ``-m``.
 """

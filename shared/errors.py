@@ -19,7 +19,8 @@ responses by reading ``exc.http_status`` instead of an if-ladder.
     │   │   └── CosNotFoundError          (404, with or without an error body)
     │   └── CiError
     │       └── CiNotFoundError
-    └── TransportError                    503  connection failure / timeout after retries
+    ├── TransportError                    503  connection failure / timeout after retries
+    └── DocumentWriteError                503  the result document could not be written
 
 This module must not import anything from the project or from third-party libraries.
 """
@@ -122,6 +123,14 @@ class CiNotFoundError(CiError):
 
 class TransportError(MediaTaggerError):
     """No usable HTTP answer: DNS, connect, TLS, read timeout, reset; after retries."""
+
+    http_status = 503
+    retryable = True
+
+
+class DocumentWriteError(MediaTaggerError):
+    """The result document could not be read or written (COS error or no answer): the tags are
+    not written either, so a later attempt (reconcile) writes both."""
 
     http_status = 503
     retryable = True

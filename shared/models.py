@@ -141,6 +141,9 @@ class JobOperation:
     user_data: str | None = None
     job_level: int | None = None
     media_info: MediaInfo | None = None
+    # The whole MediaInfo node as canonical JSON text (``shared.media.mediainfo_tree``): every
+    # field CI sent, for the result document. Text keeps the record immutable and hashable.
+    media_info_json: str | None = None
 
 
 @record
@@ -171,6 +174,23 @@ class Job:
     def is_media_info(self) -> bool:
         """A MediaInfo job; a Transcode job (even one carrying MediaInfo) is not ours."""
         return self.tag == MEDIA_INFO_TAG
+
+
+@record
+class ResultLocation:
+    """Where result documents go (MEDIA_TAGGER_RESULT_DOCUMENT): a bucket and a key prefix that
+    ends with '/'. The bucket is addressed in the region of the object the document is about."""
+
+    bucket: str
+    prefix: str
+
+    @property
+    def uri(self) -> str:
+        return f"cos://{self.bucket}/{self.prefix}"
+
+    def holds(self, bucket: str, key: str) -> bool:
+        """Is ``key`` of ``bucket`` under this location (a document, or where one could be)?"""
+        return bucket == self.bucket and key.startswith(self.prefix)
 
 
 @record

@@ -47,6 +47,27 @@ class ObjectStore(Protocol):
     ) -> BucketPage: ...
 
 
+class DocumentStore(Protocol):
+    """Where result documents are written and read back (``CosClient`` implements it)."""
+
+    def put_object(
+        self,
+        obj: ObjectRef,
+        body: bytes,
+        *,
+        content_type: str,
+        metadata: Mapping[str, str],
+        deadline: float | None = None,
+    ) -> None: ...
+
+    def head_metadata(self, obj: ObjectRef, *, deadline: float | None = None) -> dict[str, str]:
+        """The object's user metadata (x-cos-meta-*, names lower case, without the prefix);
+        CosNotFoundError when there is no such object."""
+        ...
+
+    def get_object(self, obj: ObjectRef, *, deadline: float | None = None) -> bytes: ...
+
+
 class MediaJobs(Protocol):
     def submit_media_info_job(
         self,

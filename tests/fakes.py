@@ -83,9 +83,12 @@ class FakeObjectStore:
         size: int = SIZE,
         tags: TagSet = (),
         version: str | None = None,
+        *,
+        last_modified: str | None = None,
     ) -> None:
         """Put (or replace) one object; the defaults are the callback fixtures' demo object."""
-        self.objects[(key, version)] = (ObjectHead(etag=etag, size=size, version_id=version), tags)
+        head = ObjectHead(etag=etag, size=size, version_id=version, last_modified=last_modified)
+        self.objects[(key, version)] = (head, tags)
 
     def set_tags(self, key: str, tags: TagSet, version: str | None = None) -> None:
         """Replace the tags of an object that was added."""

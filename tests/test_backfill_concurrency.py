@@ -1,4 +1,5 @@
-"""Backfill's concurrency parts: the ordered window and the rate limiter its threads share."""
+"""Backfill's concurrency parts: the ordered window, and the pace and stop signal its threads
+share."""
 
 from __future__ import annotations
 
@@ -8,9 +9,13 @@ from collections.abc import Callable
 
 import pytest
 
+from shared.ops.adaptive_rate import AdaptiveJobs, AdaptiveRate
 from shared.ops.ordered_window import OrderedWindow
-from shared.ops.rate_limit import TokenBucket
-from shared.ops.shared_limiter import BackfillStopped, SharedLimiter, StopSignal
+from shared.ops.stop_signal import BackfillStopped, StopSignal
+from shared.ports import MediaInfoJobRequest
+from tests.fakes import FakeMediaJobs
+
+REQUEST = MediaInfoJobRequest("clips/a.mp4", "mt1;e=x;s=1", 0, "https://h.example/v2.t", "JSON")
 
 
 def gated(
@@ -91,32 +96,56 @@ class FakeTime:
             self.now += seconds
 
 
+def paced_jobs(rate: float, fake: FakeTime, stop: StopSignal) -> tuple[AdaptiveJobs, FakeMediaJobs]:
+    ci = FakeMediaJobs(forbid=("describe", "list"))
+    pace = AdaptiveRate(rate, clock=fake.clock, sleep=stop.sleep)
+    return AdaptiveJobs(ci, pace, clock=fake.clock, stop=stop), ci
+
+
 def test_the_rate_holds_for_many_threads() -> None:
     fake = FakeTime()
     stop = StopSignal(fake.sleep)
-    limiter = SharedLimiter(TokenBucket(10.0, clock=fake.clock, sleep=stop.sleep), stop)
+    jobs, ci = paced_jobs(10.0, fake, stop)
 
-    def take_five() -> None:
+    def submit_five() -> None:
         for _ in range(5):
-            limiter.acquire()
+            jobs.submit_media_info_job("b-1250000000", "ap-guangzhou", REQUEST)
 
-    threads = [threading.Thread(target=take_five) for _ in range(3)]
+    threads = [threading.Thread(target=submit_five) for _ in range(3)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
-    assert fake.now == pytest.approx(1.4)  # 15 tokens at 10/s: the first is free
+    assert len(ci.submitted) == 15
+    assert fake.now == pytest.approx(1.4)  # 15 slots at 10/s: the first is free
 
 
-def test_a_stopped_run_takes_no_more_tokens() -> None:
+def test_a_stopped_run_submits_nothing_more() -> None:
     fake = FakeTime()
     stop = StopSignal(fake.sleep)
-    limiter = SharedLimiter(TokenBucket(1.0, clock=fake.clock, sleep=stop.sleep), stop)
-    assert limiter.acquire() == 0.0
+    jobs, ci = paced_jobs(1.0, fake, stop)
+    jobs.submit_media_info_job("b-1250000000", "ap-guangzhou", REQUEST)
     stop.set()
     with pytest.raises(BackfillStopped, match="stopping"):
-        limiter.acquire()
-    assert fake.now == 0.0  # it did not wait for the token either
+        jobs.submit_media_info_job("b-1250000000", "ap-guangzhou", REQUEST)
+    assert len(ci.submitted) == 1
+    assert fake.now == 0.0  # it did not wait for the slot either
+
+
+def test_a_worker_waiting_for_its_slot_stops_without_submitting() -> None:
+    fake = FakeTime()
+    calls: list[float] = []
+
+    def sleep_then_stop(seconds: float) -> None:
+        calls.append(seconds)
+        stop.set()  # Ctrl-C on another thread while this one waits
+
+    stop = StopSignal(sleep_then_stop)
+    jobs, ci = paced_jobs(1.0, fake, stop)
+    jobs.submit_media_info_job("b-1250000000", "ap-guangzhou", REQUEST)
+    with pytest.raises(BackfillStopped, match="stopping"):
+        jobs.submit_media_info_job("b-1250000000", "ap-guangzhou", REQUEST)
+    assert calls == [1.0] and len(ci.submitted) == 1
 
 
 def test_a_real_sleep_waits_on_the_signal_and_ends_once_it_is_set() -> None:

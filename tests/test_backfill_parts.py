@@ -1,4 +1,5 @@
-"""Backfill's parts on their own: the token bucket, the progress display, the state file."""
+"""Backfill's parts on their own: the progress display and the state file (the pace:
+tests/test_adaptive_rate.py)."""
 
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ from shared.ops.progress import (
     describe,
     format_eta,
 )
-from shared.ops.rate_limit import TokenBucket
+from shared.records import replace
 
 
 class FakeTime:
@@ -35,69 +36,6 @@ class FakeTime:
     def sleep(self, seconds: float) -> None:
         self.sleeps.append(seconds)
         self.now += seconds
-
-
-# -- token bucket ---------------------------------------------------------------------------
-
-
-def test_tokens_come_at_the_rate_when_called_back_to_back() -> None:
-    time = FakeTime()
-    bucket = TokenBucket(4, clock=time.clock, sleep=time.sleep)
-    for _ in range(5):
-        bucket.acquire()
-    assert time.sleeps == [0.25, 0.25, 0.25, 0.25]  # first is free, then one per 1/4 s
-    assert bucket.waited_s == pytest.approx(1.0)
-
-
-def test_no_wait_when_callers_are_slower_than_the_rate() -> None:
-    time = FakeTime()
-    bucket = TokenBucket(2, clock=time.clock, sleep=time.sleep)
-    for _ in range(4):
-        bucket.acquire()
-        time.now += 0.6  # the caller's own work takes longer than 1/2 s
-    assert time.sleeps == []
-
-
-def test_a_burst_is_allowed_then_the_rate_holds() -> None:
-    time = FakeTime()
-    bucket = TokenBucket(10, burst=3, clock=time.clock, sleep=time.sleep)
-    waits = [bucket.acquire() for _ in range(5)]
-    assert waits[:3] == [0.0, 0.0, 0.0]
-    assert waits[3:] == pytest.approx([0.1, 0.1])
-
-
-def test_idle_time_refills_at_most_the_burst() -> None:
-    time = FakeTime()
-    bucket = TokenBucket(1, burst=2, clock=time.clock, sleep=time.sleep)
-    bucket.acquire()
-    time.now += 3600  # an hour idle must not allow 3600 jobs at once
-    waits = [bucket.acquire() for _ in range(4)]
-    assert waits == pytest.approx([0.0, 0.0, 1.0, 1.0])
-
-
-def test_an_interrupted_wait_does_not_book_the_slot() -> None:
-    time = FakeTime()
-
-    def interrupted_sleep(seconds: float) -> None:
-        raise KeyboardInterrupt
-
-    bucket = TokenBucket(1, clock=time.clock, sleep=interrupted_sleep)
-    bucket.acquire()
-    with pytest.raises(KeyboardInterrupt):
-        bucket.acquire()
-    time.now += 1.0
-    assert bucket.acquire() == 0.0  # the slot the interrupted call waited for is still free
-
-
-@pytest.mark.parametrize("rate", [0, -1, 1001, float("nan")])
-def test_the_rate_must_be_sensible(rate: float) -> None:
-    with pytest.raises(ValueError, match="rate"):
-        TokenBucket(rate)
-
-
-def test_the_burst_must_be_at_least_one() -> None:
-    with pytest.raises(ValueError, match="burst"):
-        TokenBucket(1, burst=0)
 
 
 # -- progress ---------------------------------------------------------------------------------
@@ -205,6 +143,17 @@ def test_state_round_trips(tmp_path: Path) -> None:
     assert json.loads(path.read_text(encoding="utf-8"))["format"] == "media-tagger-backfill/1"
 
 
+@pytest.mark.parametrize("flag", [1, "true", "yes", [1]])
+def test_only_a_json_true_marks_a_state_complete(tmp_path: Path, flag: object) -> None:
+    path = tmp_path / "state.json"
+    save_state(path, replace(STATE, complete=True))
+    data = json.loads(path.read_text(encoding="utf-8"))
+    assert data["complete"] is True
+    path.write_text(json.dumps({**data, "complete": flag}), encoding="utf-8")  # edited by hand
+    loaded = load_state(path)
+    assert loaded is not None and loaded.complete is False  # a rerun is the safe reading
+
+
 def test_no_file_means_no_state(tmp_path: Path) -> None:
     assert load_state(tmp_path / "missing.json") is None
 
@@ -233,10 +182,10 @@ def test_ctrl_c_during_a_write_leaves_the_old_state(
 
     def dump_half_then_interrupt(data: object, out: io.TextIOBase, **options: object) -> None:
         out.write('{"format": "media-tagger-backf')
-        raise KeyboardInterrupt
+        raise KeyboardInterrupt("^C half way through the write")
 
     monkeypatch.setattr(json, "dump", dump_half_then_interrupt)
-    with pytest.raises(KeyboardInterrupt):
+    with pytest.raises(KeyboardInterrupt, match="half way through the write"):
         save_state(path, BackfillState("media-1250000000", "ap-guangzhou", "videos/", "z"))
     monkeypatch.undo()
     assert load_state(path) == STATE
@@ -288,7 +237,9 @@ def test_an_unusable_file_is_a_clear_error_naming_it(
 ) -> None:
     path = tmp_path / "state.json"
     path.write_bytes(content)
-    with pytest.raises(ConfigError) as caught:
+    with pytest.raises(
+        ConfigError, match=r"is not a usable backfill state file \(.+\); move it away or delete it"
+    ) as caught:
         load_state(path)
     assert caught.value.variable == f"--state-file {path}"
     assert problem in str(caught.value) and "delete it" in str(caught.value)

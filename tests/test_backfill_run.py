@@ -17,12 +17,13 @@ import pytest
 
 from shared.decision_log import DecisionLog
 from shared.errors import CiError, CosError, MediaTaggerError
-from shared.models import BucketPage
+from shared.models import BucketPage, ListedObject
 from shared.ops import backfill as backfill_module
+from shared.ops.adaptive_rate import AdaptiveJobs, AdaptiveRate
 from shared.ops.backfill import Backfill, BackfillTarget, category_of, list_bucket
 from shared.ops.checkpoint import BackfillState, load_state, save_state
+from shared.ops.named_keys import keys_from_lines, listing_time
 from shared.ops.progress import Progress
-from shared.ops.rate_limit import RateLimitedJobs, TokenBucket
 from shared.ports import MediaInfoJobRequest, MediaJobs, ObjectStore
 from shared.records import replace
 from shared.settings.functions import load_upload_settings
@@ -127,6 +128,55 @@ def test_a_listing_that_does_not_advance_is_an_error() -> None:
         list(list_bucket(bucket_store(KEYS, kind=Stuck), TARGET, None))
 
 
+class LoopingListing(FakeObjectStore):
+    """Truncated pages by marker: ``pages[marker]`` = (the page's one key, its NextMarker). More
+    than 5 listings fail the test, so a listing loop shows as a failure instead of a hang."""
+
+    def __init__(self, pages: dict[str, tuple[str, str | None]]) -> None:
+        super().__init__(forbid=("put_tagging",))
+        self.pages = pages
+
+    def list_objects(self, bucket: str, region: str, **options: object) -> BucketPage:
+        marker = str(options.get("marker", ""))
+        self.markers.append(marker)
+        assert len(self.markers) <= 5, f"still listing after markers {self.markers}"
+        key, following = self.pages[marker]
+        return BucketPage((ListedObject(key, etag_of(key), 100),), True, following)
+
+
+@pytest.mark.parametrize(
+    "pages",
+    [
+        {"": ("a.mp4", "b"), "b": ("c.mp4", "b")},  # NextMarker equal to the marker asked with
+        {"": ("a.mp4", "b"), "b": ("c.mp4", "a")},  # NextMarker before it
+        {"": ("a.mp4", "b"), "b": ("a.mp4", None)},  # none, and the last key is before it
+    ],
+    ids=["equal", "backwards", "last-key-backwards"],
+)
+def test_a_next_marker_that_does_not_advance_is_an_error(
+    pages: dict[str, tuple[str, str | None]],
+) -> None:
+    store = LoopingListing(pages)
+    with pytest.raises(CosError, match="does not advance"):
+        list(list_bucket(store, TARGET, None))
+    assert store.markers == ["", "b"]
+
+
+class QuotingListing(FakeObjectStore):
+    """A store whose listing keeps the ETag's quotes (the port does not promise bare ones)."""
+
+    def _etag_and_size(self, key: str) -> tuple[str, int]:
+        etag, size = super()._etag_and_size(key)
+        return f'"{etag}"', size
+
+
+def test_a_quoted_listed_etag_reaches_the_user_data_bare(tmp_path: Path) -> None:
+    store, jobs = bucket_store(["a.mp4"], kind=QuotingListing), backfill_jobs()
+    make_backfill(store, jobs, tmp_path / "s.json").run()
+    (submitted,) = jobs.submitted
+    assert submitted[2].user_data == f"mt1;e={etag_of('a.mp4')};s=100"
+
+
 def test_already_tagged_objects_are_not_resubmitted(tmp_path: Path) -> None:
     store, jobs = bucket_store(KEYS), backfill_jobs()
     store.set_tags("c.mov", (("media:status", "ok"), ("media:etag", etag_of("c.mov"))))
@@ -206,6 +256,31 @@ def test_transient_failures_are_kept_and_tried_first_next_time(tmp_path: Path) -
     assert second.state.retry_keys == () and second.state.complete
 
 
+def test_a_key_that_fails_again_on_its_retry_stays_for_the_next_run(tmp_path: Path) -> None:
+    store, jobs, state_file = bucket_store(KEYS), backfill_jobs(), tmp_path / "s.json"
+    jobs.errors["c.mov"] = CiError(503, "ServiceUnavailable")  # every time, retries included
+    first = make_backfill(store, jobs, state_file).run()
+    assert first.state.retry_keys == ("c.mov",) and not first.state.complete
+    second = make_backfill(store, jobs, state_file).run()
+    assert second.tally.counts["retry"] == 1
+    assert second.state.retry_keys == ("c.mov",) and not second.state.complete
+    saved = load_state(state_file)
+    assert saved is not None and saved.retry_keys == ("c.mov",) and not saved.complete
+    del jobs.errors["c.mov"]
+    third = make_backfill(store, jobs, state_file).run()
+    assert third.state.retry_keys == () and third.state.complete
+    assert jobs.accepted == ["a.mp4", "e.mp3", "g.MKV", "h.mp4", "c.mov"]
+
+
+def test_a_retry_whose_head_fails_transiently_stays_too(tmp_path: Path) -> None:
+    store, jobs, state_file = bucket_store(KEYS), backfill_jobs(), tmp_path / "s.json"
+    save_state(state_file, BackfillState(BUCKET, REGION, "", "h.mp4", ("c.mov",)))
+    store.key_errors["c.mov"] = CosError(503, "ServiceUnavailable")
+    result = make_backfill(store, jobs, state_file).run()
+    assert result.state.retry_keys == ("c.mov",) and not result.state.complete
+    assert jobs.accepted == []
+
+
 def test_a_retried_object_that_is_gone_is_dropped(tmp_path: Path) -> None:
     store, jobs, state_file = bucket_store(KEYS), backfill_jobs(), tmp_path / "s.json"
     save_state(state_file, BackfillState(BUCKET, REGION, "", "h.mp4", ("zz.mp4",)))
@@ -251,7 +326,7 @@ def test_a_listing_failure_keeps_the_checkpoint(tmp_path: Path) -> None:
             return super().list_objects(bucket, region, **options)  # type: ignore[arg-type]
 
     store, state_file = bucket_store(KEYS, kind=Failing), tmp_path / "s.json"
-    with pytest.raises(CosError):
+    with pytest.raises(CosError, match="cos 503 SlowDown"):
         make_backfill(store, backfill_jobs(), state_file).run()
     saved = load_state(state_file)
     assert saved is not None and saved.last_key == "f-empty.mp4" and not saved.complete
@@ -295,11 +370,11 @@ def test_outcome_categories(outcome: Submitted | Skipped | Failed, category: str
     assert category_of(outcome) == category
 
 
-def test_rate_limited_jobs_wait_only_before_submitting() -> None:
+def test_paced_jobs_wait_only_before_submitting() -> None:
     waits: list[float] = []
     jobs = backfill_jobs()
-    limited: MediaJobs = RateLimitedJobs(
-        jobs, TokenBucket(2, clock=lambda: 0.0, sleep=waits.append)
+    limited: MediaJobs = AdaptiveJobs(
+        jobs, AdaptiveRate(2, clock=lambda: 0.0, sleep=waits.append), clock=lambda: 0.0
     )
     request = MediaInfoJobRequest("a.mp4", "mt1;e=x;s=1", 0, "https://cb.example/", "JSON")
     limited.submit_media_info_job(BUCKET, REGION, request)
@@ -308,3 +383,35 @@ def test_rate_limited_jobs_wait_only_before_submitting() -> None:
     with pytest.raises(AssertionError, match="never lists"):
         limited.list_jobs(BUCKET, REGION)
     assert waits == [0.5]
+
+
+def test_named_keys_are_headed_and_submitted_without_a_listing_or_state(
+    tmp_path: Path, lines: LineCollector
+) -> None:
+    """``--key``/``--keys-from``: the recovery path of the upload function's unsubmitted keys.
+    A key that is gone is one ``object-gone`` line and counted, never silently left out."""
+    store, jobs = bucket_store(KEYS), backfill_jobs()
+    target = replace(TARGET, keys=("h.mp4", "zz-gone.mp4", "b.txt", "a.mp4"))
+    result = make_backfill(store, jobs, None, target=target).run()
+    assert jobs.accepted == ["h.mp4", "a.mp4"]
+    assert store.markers == []  # nothing listed
+    counts = {k: v for k, v in result.tally.counts.items() if v}
+    assert counts == {"submitted": 2, "gone": 1, "filtered": 1}
+    gone = [d for d in lines.decisions() if d["key"] == "zz-gone.mp4"]
+    assert [(d["outcome"], d["reason"]) for d in gone] == [("skipped", "object-gone")]
+    assert not list(tmp_path.iterdir())  # no state file
+
+
+def test_keys_from_lines_takes_plain_keys_or_the_unsubmitted_decisions() -> None:
+    log = [
+        '{"fn":"submit_on_upload","key":"a b.mp4","outcome":"unsubmitted","reason":"x"}\n',
+        '{"fn":"submit_on_upload","key":"c.mp4","outcome":"submitted"}\n',
+        "{not json\n",
+        "\n",
+        "plain/key.mov\r\n",
+        '{"fn":"submit_on_upload","key":"a b.mp4","outcome":"unsubmitted","reason":"y"}\n',
+        '{"outcome":"unsubmitted","key":""}\n',
+    ]
+    assert keys_from_lines(log) == ("a b.mp4", "plain/key.mov")
+    assert listing_time("Wed, 28 Oct 2026 20:30:00 GMT") == "2026-10-28T20:30:00.000Z"
+    assert listing_time("yesterday") is None and listing_time(None) is None

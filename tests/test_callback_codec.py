@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import re
 
 import pytest
 
@@ -103,7 +104,7 @@ def test_text_bodies_are_accepted_too() -> None:
     assert parse_callback_body(body) == parse_callback_body(
         load_fixture("ci_callback_mediainfo.xml")
     )
-    with pytest.raises(MalformedBodyError):
+    with pytest.raises(MalformedBodyError, match="callback body is not valid Unicode"):
         parse_callback_body('{"EventName": "\ud800"}')
 
 
@@ -121,7 +122,9 @@ def test_text_bodies_are_accepted_too() -> None:
     ],
 )
 def test_bodies_that_are_neither_a_json_object_nor_xml(body: bytes) -> None:
-    with pytest.raises(MalformedBodyError):
+    with pytest.raises(
+        MalformedBodyError, match="callback body is neither a JSON object nor an XML document"
+    ):
         parse_callback_body(body)
 
 
@@ -150,56 +153,89 @@ def test_another_job_kind_without_event_name_is_still_refused() -> None:
         )
 
 
+NO_EVENT_NAME = "callback has no EventName"
+
+
 @pytest.mark.parametrize(
-    "body",
+    ("body", "reason"),
     [
-        b"{}",
-        b'{"EventName": ""}',
-        b'{"EventName": 7, "JobsDetail": {"JobId": "j", "State": "Success"}}',
-        b'{"EventName": {"x": "TaskFinish"}}',
-        b'{"JobsDetail": {"JobId": "j", "State": "Success"}}',
-        b"<Response><JobsDetail><JobId>j</JobId><State>Success</State></JobsDetail></Response>",
-        b"<Response><EventName/></Response>",
-        b"<Notice><EventName>TaskFinish</EventName></Notice>",
-        b'{"EventName": "TaskFinish", "JobsDetail": {"State": "Success"}}',
-        b'{"EventName": "TaskFinish", "JobsDetail": "j1"}',
-        b'{"EventName": "TaskFinish", "JobsDetail": [{"JobId": "j1"}]}',
+        (b"{}", NO_EVENT_NAME),
+        (b'{"EventName": ""}', NO_EVENT_NAME),
+        (b'{"EventName": 7, "JobsDetail": {"JobId": "j", "State": "Success"}}', NO_EVENT_NAME),
+        (b'{"EventName": {"x": "TaskFinish"}}', NO_EVENT_NAME),
+        (b'{"JobsDetail": {"JobId": "j", "State": "Success"}}', NO_EVENT_NAME),  # no Tag
+        (
+            b"<Response><JobsDetail><JobId>j</JobId><State>Success</State></JobsDetail></Response>",
+            NO_EVENT_NAME,
+        ),
+        (b"<Response><EventName/></Response>", NO_EVENT_NAME),
+        (
+            b"<Notice><EventName>TaskFinish</EventName></Notice>",
+            "expected <Response>, got <Notice>",
+        ),
+        (
+            b'{"EventName": "TaskFinish", "JobsDetail": {"State": "Success"}}',
+            "JobsDetail without JobId or State",
+        ),
+        (b'{"EventName": "TaskFinish", "JobsDetail": "j1"}', "JobsDetail is not an object"),
+        (
+            b'{"EventName": "TaskFinish", "JobsDetail": [{"JobId": "j1"}]}',
+            "JobsDetail without JobId or State",
+        ),
     ],
 )
-def test_notices_without_event_name_or_with_broken_jobs_are_refused(body: bytes) -> None:
-    with pytest.raises(MalformedBodyError):
+def test_notices_without_event_name_or_with_broken_jobs_are_refused(
+    body: bytes, reason: str
+) -> None:
+    with pytest.raises(MalformedBodyError, match=re.escape(reason)):
         parse_callback_body(body)
 
 
 @pytest.mark.parametrize(
-    "body",
+    ("body", "reason"),
     [
-        b'{"EventName": "TaskFinish", "EventName": "Other"}',  # duplicate keys
-        b'{"EventName": "TaskFinish", "JobsDetail": {"JobId": "a", "JobId": "b", "State": "x"}}',
-        b'{"EventName": "TaskFinish", "n": ' + b"9" * 5000 + b"}",  # beyond int limits
-        b'{"EventName": "TaskFinish", "n": -' + b"9" * 65 + b"}",
-        b'{"EventName": "TaskFinish", "n": NaN}',
-        b'{"EventName": "TaskFinish", "n": -Infinity}',
-        b'{"EventName": "Task\xff\xfeFinish"}',  # invalid UTF-8
-        b'{"EventName": "\xed\xa0\x80"}',  # UTF-8-encoded surrogate: invalid UTF-8
-        b'{"EventName": "TaskFinish"} {"again": 1}',
-        b'{"EventName": "TaskFinish",}',
-        b"{'EventName': 'TaskFinish'}",
-        b'{"EventName": "TaskFinish"',
+        (b'{"EventName": "TaskFinish", "EventName": "Other"}', "JSON object has duplicate keys"),
+        (
+            b'{"EventName": "TaskFinish", "JobsDetail": {"JobId": "a", "JobId": "b", "State": 1}}',
+            "JSON object has duplicate keys",
+        ),
+        (
+            b'{"EventName": "TaskFinish", "n": ' + b"9" * 5000 + b"}",  # beyond int limits
+            "JSON integer longer than 64 digits",
+        ),
+        (
+            b'{"EventName": "TaskFinish", "n": -' + b"9" * 65 + b"}",
+            "JSON integer longer than 64 digits",
+        ),
+        (b'{"EventName": "TaskFinish", "n": NaN}', "JSON constant NaN is not valid JSON"),
+        (b'{"EventName": "TaskFinish", "n": -Infinity}', "JSON constant -Infinity is not valid"),
+        (b'{"EventName": "Task\xff\xfeFinish"}', "JSON body is not valid UTF-8"),
+        (b'{"EventName": "\xed\xa0\x80"}', "JSON body is not valid UTF-8"),  # a surrogate
+        (b'{"EventName": "TaskFinish"} {"again": 1}', "JSON body is not valid: Extra data"),
+        (b'{"EventName": "TaskFinish",}', "JSON body is not valid: Expecting property name"),
+        (b"{'EventName': 'TaskFinish'}", "JSON body is not valid: Expecting property name"),
+        (b'{"EventName": "TaskFinish"', "JSON body is not valid: Expecting ',' delimiter"),
     ],
 )
-def test_json_attacks_and_junk_are_malformed(body: bytes) -> None:
-    with pytest.raises(MalformedBodyError):
+def test_json_attacks_and_junk_are_malformed(body: bytes, reason: str) -> None:
+    with pytest.raises(MalformedBodyError, match=re.escape(reason)):
         parse_callback_body(body)
 
 
-@pytest.mark.parametrize("depth", [MAX_JSON_DEPTH + 1, 5_000, 200_000])
-def test_deeply_nested_json_is_malformed_not_a_crash(depth: int) -> None:
+@pytest.mark.parametrize(
+    ("depth", "reason"),
+    [
+        (MAX_JSON_DEPTH + 1, "JSON nested deeper than 64 levels"),  # our own limit
+        (5_000, "JSON nested too deeply"),  # refused before the parser recurses that far
+        (200_000, "JSON nested too deeply"),
+    ],
+)
+def test_deeply_nested_json_is_malformed_not_a_crash(depth: int, reason: str) -> None:
     body = b'{"EventName": "TaskFinish", "x": ' + b"[" * depth + b"]" * depth + b"}"
-    with pytest.raises(MalformedBodyError):
+    with pytest.raises(MalformedBodyError, match=reason):
         parse_callback_body(body)
     nested_objects = b'{"a":' * depth + b"1" + b"}" * depth
-    with pytest.raises(MalformedBodyError):
+    with pytest.raises(MalformedBodyError, match=reason):
         parse_callback_body(nested_objects)
 
 
@@ -219,7 +255,7 @@ def test_decode_json_object_keeps_numbers_that_fit() -> None:
     "fixture", ["attack_xxe.xml", "attack_billion_laughs.xml", "attack_external_dtd.xml"]
 )
 def test_xml_callback_attacks_are_security_errors(fixture: str) -> None:
-    with pytest.raises(XmlSecurityError):
+    with pytest.raises(XmlSecurityError, match="refused XML: DTDForbidden"):
         parse_callback_body(load_fixture(fixture))
 
 

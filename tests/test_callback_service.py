@@ -291,6 +291,35 @@ def test_bad_bodies_are_400_without_remote_calls(world: World, body: bytes, reas
     assert world.remote_calls == 0
 
 
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"{not json",
+        b"",
+        b'<?xml version="1.0"?><!DOCTYPE r [<!ENTITY x "y">]><Response/>',
+        b'{"EventName": "TaskFinish", "JobsDetail": {"State": "Success"}}',
+        callback_json(event_name="WorkflowFinish"),
+        callback_json(),
+    ],
+    ids=["not-json", "empty", "xml-entity", "no-job", "other-event", "valid"],
+)
+def test_without_a_token_the_body_is_never_parsed(world: World, body: bytes) -> None:
+    """401 whatever the body: an unauthenticated caller never reaches the parser."""
+    reply = world.call(body, token=None)
+    assert (reply.status, reply.outcome, reply.reason) == (401, "rejected", "unauthorized")
+    assert world.remote_calls == 0
+
+
+def test_the_token_is_looked_at_before_the_parser(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def parser_reached(body: bytes) -> None:
+        raise AssertionError("an unauthenticated body reached the parser")
+
+    monkeypatch.setattr("shared.callback.service.parse_callback_body", parser_reached)
+    assert world.call(callback_json(), token=None).status == 401
+
+
 def test_other_events_are_ignored(world: World) -> None:
     reply = world.call(callback_json(event_name="WorkflowFinish"))
     assert (reply.status, reply.outcome) == (200, "ignored")
@@ -338,6 +367,26 @@ def test_bucket_outside_the_allow_list_is_forbidden(lines: LineCollector) -> Non
 
 
 @pytest.mark.parametrize(
+    ("environ", "status"),
+    [
+        ({"MEDIA_TAGGER_ALLOWED_REGIONS": "ap-shanghai"}, 403),
+        ({"TENCENTCLOUD_REGION": "ap-shanghai"}, 403),  # the function's own region by default
+        ({"MEDIA_TAGGER_ALLOWED_REGIONS": "ap-shanghai,ap-guangzhou"}, 200),
+        ({"TENCENTCLOUD_REGION": "ap-guangzhou"}, 200),
+    ],
+)
+def test_a_region_this_function_does_not_serve_is_forbidden(
+    lines: LineCollector, environ: dict[str, str], status: int
+) -> None:
+    # a v1 (query) token binds no region: only the allow-list keeps other regions out
+    world = World(lines, environ)
+    reply = world.call(callback_json())
+    assert reply.status == status
+    if status == 403:
+        assert (reply.reason, world.remote_calls) == ("forbidden", 0)
+
+
+@pytest.mark.parametrize(
     ("error", "status", "outcome"),
     [
         (TransportError("timeout"), 503, "error"),
@@ -364,24 +413,43 @@ def test_object_deleted_before_put_is_skipped(world: World) -> None:
     assert world.call(callback_json()).reason == "object-gone"
 
 
+class Rendezvous:
+    """Each read waits here until all three have started: reads made one after the other break
+    it (after ``timeout_s``, only when broken). Records the thread each read ran on."""
+
+    def __init__(self, world: World, timeout_s: float = 2.0) -> None:
+        self.barrier = threading.Barrier(3, timeout=timeout_s)
+        self.threads: list[str] = []
+        self.lock = threading.Lock()
+        world.store.before_read = world.jobs.before_read = self.arrive
+
+    def arrive(self) -> None:
+        with self.lock:
+            self.threads.append(threading.current_thread().name)
+            first_three = len(self.threads) <= 3
+        if first_three:  # a later read (the writer's fresh tag read) does not wait
+            self.barrier.wait()
+
+    def held(self) -> bool:
+        first = self.threads[:3]
+        return not self.barrier.broken and len(set(first)) == len(first) == 3
+
+
 def test_reads_run_concurrently(world: World) -> None:
-    """Each read blocks until all three have started: sequential reads would break the barrier."""
-    barrier = threading.Barrier(3, timeout=5)
-    world.store.before_read = barrier.wait
-    world.jobs.before_read = barrier.wait
+    rendezvous = Rendezvous(world)
     reply = world.call(callback_json())
     assert reply.outcome == "tagged"
-    assert not barrier.broken
+    assert rendezvous.held(), rendezvous.threads
 
 
 def test_reads_run_concurrently_on_the_default_pool(world: World) -> None:
-    barrier = threading.Barrier(3, timeout=5)
-    world.store.before_read = barrier.wait
-    world.jobs.before_read = barrier.wait
+    rendezvous = Rendezvous(world)
     log = DecisionLog("tag_on_callback", "r", logger=logging.getLogger("tests.callback_service"))
     service = CallbackService(world.settings, world.store, world.jobs, log)  # lazily built pool
     request = HttpRequest(method="POST", query={"token": TOKEN}, body=callback_json())
     assert service.handle(request).outcome == "tagged"
+    assert rendezvous.held(), rendezvous.threads
+    assert sum(name.startswith("callback-read") for name in rendezvous.threads) == 2
 
 
 def test_one_decision_line_per_request_without_secrets(world: World) -> None:

@@ -160,10 +160,21 @@ def test_every_secret_is_compared_in_constant_time_over_equal_lengths(
         return real(a, b)
 
     monkeypatch.setattr("shared.contract.callback_token.hmac.compare_digest", spy)
-    secrets = (SECRET, OLD_SECRET, "third-secret-0123456789abcdefghij")
-    assert matching_secret(secrets, parse_presented(v2(), "path"), REGION, BUCKET, KEY) == 0
-    assert len(seen) == 3  # no early exit: which secret matched does not change the work
+    third = "third-secret-0123456789abcdefghij"
+    secrets = (SECRET, OLD_SECRET, third)
+    presented = v2(secret=OLD_SECRET)
+    assert matching_secret(secrets, parse_presented(presented, "path"), REGION, BUCKET, KEY) == 1
+    message = b"media-tagger/v2\nap-guangzhou\nmedia-uploads-1250000000\nvideos/2024/11/demo.mp4"
+    mac = presented[3:].encode()
+    # no early exit (each secret's MAC against the presented one, in order), 43 bytes each
+    assert seen == [(hand_mac(secret, message).encode(), mac) for secret in secrets]
     assert all(len(a) == len(b) == 43 for a, b in seen)
+
+
+def test_a_secret_listed_twice_is_reported_at_its_first_place() -> None:
+    # e.g. the current secret left in MEDIA_TAGGER_CALLBACK_SECRET_PREVIOUS after a rotation
+    token = parse_presented(v2(), "path")
+    assert matching_secret((SECRET, OLD_SECRET, SECRET), token, REGION, BUCKET, KEY) == 0
 
 
 def test_secret_labels_never_carry_the_value() -> None:

@@ -3,6 +3,7 @@ list), list, input checks before sending, the CI token header, CI errors, retry 
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -106,20 +107,25 @@ def test_submit_escapes_xml_in_key_and_callback() -> None:
         _client().submit_media_info_job(BUCKET, REGION, request)
 
 
+ASCII_ONLY = "UserData must contain printable ASCII characters only (0x20-0x7E)"
+
+
 @pytest.mark.parametrize(
-    "changes",
+    ("changes", "reason"),
     [
-        {"user_data": "x" * 1025},
-        {"user_data": "caf\u00e9"},
-        {"user_data": "line\nbreak"},
-        {"user_data": "tab\there"},
-        {"callback_format": "json"},
-        {"job_level": 3},
+        ({"user_data": "x" * 1025}, "UserData is 1025 characters; CI accepts at most 1024"),
+        ({"user_data": "caf\u00e9"}, ASCII_ONLY),
+        ({"user_data": "line\nbreak"}, ASCII_ONLY),
+        ({"user_data": "tab\there"}, ASCII_ONLY),
+        ({"callback_format": "json"}, "callback format must be JSON or XML, not 'json'"),
+        ({"job_level": 3}, "JobLevel must be 0, 1 or 2, not 3"),
     ],
 )
-def test_invalid_submit_input_is_refused_before_sending(changes: dict[str, Any]) -> None:
+def test_invalid_submit_input_is_refused_before_sending(
+    changes: dict[str, Any], reason: str
+) -> None:
     fields = {**SEED_REQUEST.__dict__, **changes}
-    with strict_mock() as mock, pytest.raises(EventError):
+    with strict_mock() as mock, pytest.raises(EventError, match=re.escape(reason)):
         _client().submit_media_info_job(BUCKET, REGION, MediaInfoJobRequest(**fields))
     assert len(mock.calls) == 0
 
@@ -137,7 +143,9 @@ def test_user_data_of_exactly_1024_printable_characters_is_sent() -> None:
 def test_submit_answer_without_jobs_detail_is_a_ci_error() -> None:
     with strict_mock() as mock:
         mock.add(responses.POST, JOBS_URL, body=b"<Response/>", headers={"x-ci-request-id": "r1"})
-        with pytest.raises(CiError) as caught:
+        with pytest.raises(
+            CiError, match="ci 200 MissingJobsDetail: POST /jobs answered without a JobsDetail"
+        ) as caught:
             _client().submit_media_info_job(BUCKET, REGION, SEED_REQUEST)
     assert caught.value.request_id == "r1"
 
@@ -161,7 +169,7 @@ def test_ci_error_body_is_translated() -> None:
     )
     with strict_mock() as mock:
         mock.add(responses.POST, JOBS_URL, status=403, body=body)
-        with pytest.raises(CiError) as caught:
+        with pytest.raises(CiError, match="ci 403 QueueSaturated: queue full") as caught:
             _client().submit_media_info_job(BUCKET, REGION, SEED_REQUEST)
     error = caught.value
     assert (error.service, error.status, error.code, error.message, error.request_id) == (

@@ -74,13 +74,16 @@ def test_describe_answer_about_another_job_is_a_ci_error() -> None:
             f"{JOBS_URL}/{JOB_ID}",
             body=jobs_response(jobs_detail_xml(job_id="jother")),
         )
-        with pytest.raises(CiError):
+        with pytest.raises(
+            CiError,
+            match="GET /jobs/j229ed9e2f60c11ec8525e36307395bf9 answered without that job",
+        ):
             _client().describe_job(BUCKET, REGION, JOB_ID)
 
 
 @pytest.mark.parametrize("job_id", ["", "../jobs", "a/b", "j1,j2", "j 1", "j%2F"])
 def test_describe_refuses_ids_that_would_change_the_path(job_id: str) -> None:
-    with strict_mock() as mock, pytest.raises(EventError):
+    with strict_mock() as mock, pytest.raises(EventError, match="not a CI job id"):
         _client().describe_job(BUCKET, REGION, job_id)
     assert len(mock.calls) == 0
 
@@ -88,7 +91,7 @@ def test_describe_refuses_ids_that_would_change_the_path(job_id: str) -> None:
 def test_describe_404_is_ci_not_found() -> None:
     with strict_mock() as mock:
         mock.add(responses.GET, f"{JOBS_URL}/{JOB_ID}", status=404)
-        with pytest.raises(CiNotFoundError):
+        with pytest.raises(CiNotFoundError, match="ci 404 NoSuchResource"):
             _client().describe_job(BUCKET, REGION, JOB_ID)
 
 

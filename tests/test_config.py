@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from shared.errors import ConfigError
@@ -124,45 +126,113 @@ def test_callback_values_are_parsed() -> None:
 
 
 @pytest.mark.parametrize(
-    ("variable", "value"),
+    ("variable", "value", "problem"),
     [
-        ("MEDIA_TAGGER_CALLBACK_URL", ""),
-        ("MEDIA_TAGGER_CALLBACK_URL", "not a url"),
-        ("MEDIA_TAGGER_CALLBACK_URL", "ftp://example.com/cb"),
-        ("MEDIA_TAGGER_CALLBACK_URL", "http://example.com/cb"),
-        ("MEDIA_TAGGER_CALLBACK_URL", "https://example.com/cb#frag"),
-        ("MEDIA_TAGGER_CALLBACK_URL", "https://user:pw@example.com/cb"),
-        ("MEDIA_TAGGER_CALLBACK_URL", "https://example.com/cb?token=abc"),
-        ("MEDIA_TAGGER_CALLBACK_URL", "https://[::1/cb"),
-        ("MEDIA_TAGGER_CALLBACK_URL", "https://example.com/cb/v2.abc"),  # the token's place
-        ("MEDIA_TAGGER_QUEUE_ID", "undefined"),  # what the deploy CLI writes for an unset ${env:}
-        ("MEDIA_TAGGER_QUEUE_ID", "p1/../jobs"),
-        ("MEDIA_TAGGER_CALLBACK_SECRET", ""),
-        ("MEDIA_TAGGER_CALLBACK_SECRET", "x" * 31),
-        ("MEDIA_TAGGER_CALLBACK_SECRET", " " + "x" * 40),
-        ("MEDIA_TAGGER_CALLBACK_FORMAT", "YAML"),
-        ("MEDIA_TAGGER_JOB_LEVEL", "3"),
-        ("MEDIA_TAGGER_JOB_LEVEL", "-1"),
-        ("MEDIA_TAGGER_JOB_LEVEL", "one"),
-        ("MEDIA_TAGGER_EXTENSIONS", ",,"),
-        ("MEDIA_TAGGER_EXTENSIONS", "mp4,m p4"),
-        ("MEDIA_TAGGER_EXTENSIONS", "tar.gz"),
-        ("MEDIA_TAGGER_IDEMPOTENCY_CHECK", "maybe"),
-        ("MEDIA_TAGGER_TAG_PREFIX", "media,"),
-        ("MEDIA_TAGGER_TAG_PREFIX", "qcs:media:"),
-        ("MEDIA_TAGGER_TAG_PREFIX", "me@dia:"),  # '@' is outside the API page's tag charset
-        ("MEDIA_TAGGER_TAG_PREFIX", "x" * 65),
-        ("MEDIA_TAGGER_ENDPOINT_URL", "ftp://127.0.0.1"),
-        ("MEDIA_TAGGER_ENDPOINT_URL", "http://127.0.0.1:9000/path"),
-        ("MEDIA_TAGGER_MAX_ATTEMPTS", "0"),
-        ("MEDIA_TAGGER_MAX_ATTEMPTS", "11"),
-        ("MEDIA_TAGGER_MAX_ATTEMPTS", "4.5"),
-        ("MEDIA_TAGGER_LOG_LEVEL", "LOUD"),
+        ("MEDIA_TAGGER_CALLBACK_URL", "", "missing (the callback function's URL)"),
+        (
+            "MEDIA_TAGGER_CALLBACK_URL",
+            "not a url",
+            "must be an absolute http(s) URL without a #fragment",
+        ),
+        (
+            "MEDIA_TAGGER_CALLBACK_URL",
+            "ftp://example.com/cb",
+            "must be an absolute http(s) URL without a #fragment",
+        ),
+        (
+            "MEDIA_TAGGER_CALLBACK_URL",
+            "http://example.com/cb",
+            "must use https (plain http only for a loopback host)",
+        ),
+        (
+            "MEDIA_TAGGER_CALLBACK_URL",
+            "https://example.com/cb#frag",
+            "must be an absolute http(s) URL without a #fragment",
+        ),
+        ("MEDIA_TAGGER_CALLBACK_URL", "https://user:pw@example.com/cb", "must not carry user info"),
+        (
+            "MEDIA_TAGGER_CALLBACK_URL",
+            "https://example.com/cb?token=abc",
+            "must not contain a token parameter (it is added per job)",
+        ),
+        ("MEDIA_TAGGER_CALLBACK_URL", "https://[::1/cb", "is not a URL"),
+        (
+            "MEDIA_TAGGER_CALLBACK_URL",
+            "https://example.com/cb/v2.abc",
+            "must not end in a v2. path segment (the token goes there)",
+        ),  # the token's place
+        (
+            "MEDIA_TAGGER_QUEUE_ID",
+            "undefined",
+            "reads like an unset ${env:...} reference: set it in .env (empty means none)",
+        ),  # what the deploy CLI writes for an unset ${env:}
+        (
+            "MEDIA_TAGGER_QUEUE_ID",
+            "p1/../jobs",
+            "must be a CI media queue id like p2242ab62c7c9448...",
+        ),
+        ("MEDIA_TAGGER_CALLBACK_SECRET", "", "missing (set a random string of 32+ characters)"),
+        ("MEDIA_TAGGER_CALLBACK_SECRET", "x" * 31, "must be at least 32 characters"),
+        ("MEDIA_TAGGER_CALLBACK_SECRET", " " + "x" * 40, "has leading or trailing whitespace"),
+        ("MEDIA_TAGGER_CALLBACK_FORMAT", "YAML", "must be one of JSON, XML"),
+        ("MEDIA_TAGGER_JOB_LEVEL", "3", "must be a whole number from 0 to 2"),
+        ("MEDIA_TAGGER_JOB_LEVEL", "-1", "must be a whole number from 0 to 2"),
+        ("MEDIA_TAGGER_JOB_LEVEL", "one", "must be a whole number from 0 to 2"),
+        ("MEDIA_TAGGER_EXTENSIONS", ",,", "must be a comma list of extensions like mp4,mov (or *)"),
+        (
+            "MEDIA_TAGGER_EXTENSIONS",
+            "mp4,m p4",
+            "must be a comma list of extensions like mp4,mov (or *)",
+        ),
+        (
+            "MEDIA_TAGGER_EXTENSIONS",
+            "tar.gz",
+            "must be a comma list of extensions like mp4,mov (or *)",
+        ),
+        (
+            "MEDIA_TAGGER_IDEMPOTENCY_CHECK",
+            "maybe",
+            "must be true or false (also 1/0, yes/no, on/off)",
+        ),
+        (
+            "MEDIA_TAGGER_TAG_PREFIX",
+            "media,",
+            "must be 1-64 characters of A-Z a-z 0-9 + - = . _ : /",
+        ),
+        (
+            "MEDIA_TAGGER_TAG_PREFIX",
+            "qcs:media:",
+            "must not start with a reserved prefix (qcs:, project)",
+        ),
+        (
+            "MEDIA_TAGGER_TAG_PREFIX",
+            "me@dia:",
+            "must be 1-64 characters of A-Z a-z 0-9 + - = . _ : /",
+        ),  # '@' is outside the API page's tag charset
+        (
+            "MEDIA_TAGGER_TAG_PREFIX",
+            "x" * 65,
+            "must be 1-64 characters of A-Z a-z 0-9 + - = . _ : /",
+        ),
+        (
+            "MEDIA_TAGGER_ENDPOINT_URL",
+            "ftp://127.0.0.1",
+            "must be http(s)://<loopback address or host name>[:port]",
+        ),
+        (
+            "MEDIA_TAGGER_ENDPOINT_URL",
+            "http://127.0.0.1:9000/path",
+            "must be http(s)://<loopback address or host name>[:port]",
+        ),
+        ("MEDIA_TAGGER_MAX_ATTEMPTS", "0", "must be a whole number from 1 to 10"),
+        ("MEDIA_TAGGER_MAX_ATTEMPTS", "11", "must be a whole number from 1 to 10"),
+        ("MEDIA_TAGGER_MAX_ATTEMPTS", "4.5", "must be a whole number from 1 to 10"),
+        ("MEDIA_TAGGER_LOG_LEVEL", "LOUD", "must be one of DEBUG, INFO, WARNING, ERROR, CRITICAL"),
     ],
 )
-def test_bad_upload_values_name_the_variable(variable: str, value: str) -> None:
+def test_bad_upload_values_name_the_variable(variable: str, value: str, problem: str) -> None:
     environ = {**BASE, variable: value}
-    with pytest.raises(ConfigError) as caught:
+    with pytest.raises(ConfigError, match=re.escape(f"{variable}: {problem}")) as caught:
         load_upload_settings(environ)
     assert caught.value.variable == variable
     assert variable in str(caught.value)
@@ -171,25 +241,53 @@ def test_bad_upload_values_name_the_variable(variable: str, value: str) -> None:
 
 
 @pytest.mark.parametrize(
-    ("variable", "value"),
+    ("variable", "value", "problem"),
     [
-        ("MEDIA_TAGGER_TAG_FIELDS", "duration,colour"),
-        ("MEDIA_TAGGER_TAG_FIELDS", "duration,duration"),
-        ("MEDIA_TAGGER_MAX_CALLBACK_BYTES", "100"),
-        ("MEDIA_TAGGER_MAX_CALLBACK_BYTES", "lots"),
-        ("MEDIA_TAGGER_MAX_CALLBACK_BYTES", str(7 * 1024 * 1024)),
-        ("MEDIA_TAGGER_ALLOWED_BUCKETS", "media-uploads"),
-        ("MEDIA_TAGGER_ALLOWED_BUCKETS", "Media-1250000000"),
-        ("MEDIA_TAGGER_CALLBACK_SECRET_PREVIOUS", "p" * 31),
-        ("MEDIA_TAGGER_CALLBACK_SECRET_PREVIOUS", "p" * 40 + ",,"),
-        ("MEDIA_TAGGER_CALLBACK_SECRET_PREVIOUS", "p" * 40 + "," + "q" * 31),
-        ("MEDIA_TAGGER_ALLOWED_REGIONS", "guangzhou"),
-        ("MEDIA_TAGGER_ALLOWED_REGIONS", "ap-guangzhou.evil.example"),
-        ("TENCENTCLOUD_REGION", "ap-guangzhou/x"),
+        (
+            "MEDIA_TAGGER_TAG_FIELDS",
+            "duration,colour",
+            "unknown field(s) colour; known: acodec,bitrate,channels,container,duration",
+        ),
+        ("MEDIA_TAGGER_TAG_FIELDS", "duration,duration", "lists a field twice"),
+        ("MEDIA_TAGGER_MAX_CALLBACK_BYTES", "100", "must be a whole number from 1024 to 6291456"),
+        ("MEDIA_TAGGER_MAX_CALLBACK_BYTES", "lots", "must be a whole number from 1024 to 6291456"),
+        (
+            "MEDIA_TAGGER_MAX_CALLBACK_BYTES",
+            str(7 * 1024 * 1024),
+            "must be a whole number from 1024 to 6291456",
+        ),
+        (
+            "MEDIA_TAGGER_ALLOWED_BUCKETS",
+            "media-uploads",
+            "must be a comma list of <name>-<appid> bucket names",
+        ),
+        (
+            "MEDIA_TAGGER_ALLOWED_BUCKETS",
+            "Media-1250000000",
+            "must be a comma list of <name>-<appid> bucket names",
+        ),
+        ("MEDIA_TAGGER_CALLBACK_SECRET_PREVIOUS", "p" * 31, "must be at least 32 characters"),
+        (
+            "MEDIA_TAGGER_CALLBACK_SECRET_PREVIOUS",
+            "p" * 40 + ",,",
+            "has an empty item (a comma list of secrets, newest first)",
+        ),
+        (
+            "MEDIA_TAGGER_CALLBACK_SECRET_PREVIOUS",
+            "p" * 40 + "," + "q" * 31,
+            "must be at least 32 characters",
+        ),
+        ("MEDIA_TAGGER_ALLOWED_REGIONS", "guangzhou", "must be COS region names like ap-guangzhou"),
+        (
+            "MEDIA_TAGGER_ALLOWED_REGIONS",
+            "ap-guangzhou.evil.example",
+            "must be COS region names like ap-guangzhou",
+        ),
+        ("TENCENTCLOUD_REGION", "ap-guangzhou/x", "must be COS region names like ap-guangzhou"),
     ],
 )
-def test_bad_callback_values_name_the_variable(variable: str, value: str) -> None:
-    with pytest.raises(ConfigError) as caught:
+def test_bad_callback_values_name_the_variable(variable: str, value: str, problem: str) -> None:
+    with pytest.raises(ConfigError, match=re.escape(f"{variable}: {problem}")) as caught:
         callback(**{variable: value})
     assert caught.value.variable == variable
 
@@ -237,7 +335,7 @@ def test_the_secret_is_not_in_the_repr() -> None:
 
 def test_settings_are_frozen() -> None:
     settings = upload()
-    with pytest.raises(FrozenRecordError):
+    with pytest.raises(FrozenRecordError, match="cannot assign to field 'job_level'"):
         settings.job_level = 1  # type: ignore[misc]
 
 
@@ -248,7 +346,7 @@ def test_every_variable_is_named_once_and_documented_set() -> None:
         if name.isupper() and isinstance(value, str) and value.startswith("MEDIA_TAGGER_")
     }
     assert names == set(config.SETTINGS_VARIABLES)
-    assert len(config.SETTINGS_VARIABLES) == 26
+    assert len(config.SETTINGS_VARIABLES) == 27
     assert config.CREDENTIAL_VARIABLES == (
         "TENCENTCLOUD_SECRETID",
         "TENCENTCLOUD_SECRETKEY",

@@ -91,7 +91,7 @@ def test_head_object_of_a_version() -> None:
 def test_head_object_404_without_body_is_not_found() -> None:
     with strict_mock() as mock:
         mock.add(responses.HEAD, URL, status=404, headers={"x-cos-request-id": "rid-1"})
-        with pytest.raises(CosNotFoundError) as caught:
+        with pytest.raises(CosNotFoundError, match="cos 404 NoSuchResource") as caught:
             _client().head_object(OBJ)
     assert (caught.value.code, caught.value.request_id) == ("NoSuchResource", "rid-1")
 
@@ -116,7 +116,7 @@ def test_keys_go_on_the_wire_encoded_and_are_signed_raw(key: str, wire: str) -> 
 
 @pytest.mark.parametrize("key", ["", "/"])
 def test_an_empty_key_is_refused_before_sending(key: str) -> None:
-    with strict_mock() as mock, pytest.raises(EventError):
+    with strict_mock() as mock, pytest.raises(EventError, match="object key is empty"):
         _client().head_object(ObjectRef(BUCKET, REGION, key))
     assert len(mock.calls) == 0
 
@@ -154,7 +154,7 @@ def test_get_object_tagging_of_a_missing_object_raises() -> None:
     body = b"<Error><Code>NoSuchKey</Code><Message>no key</Message></Error>"
     with strict_mock() as mock:
         mock.add(responses.GET, URL, status=404, body=body)
-        with pytest.raises(CosNotFoundError) as caught:
+        with pytest.raises(CosNotFoundError, match="cos 404 NoSuchKey: no key") as caught:
             _client().get_object_tagging(OBJ)
     assert caught.value.code == "NoSuchKey"
 
@@ -203,7 +203,7 @@ def test_put_object_tagging_error_is_a_cos_error() -> None:
     body = b"<Error><Code>InvalidTag</Code><Message>bad</Message><RequestId>r9</RequestId></Error>"
     with strict_mock() as mock:
         mock.add(responses.PUT, URL, status=400, body=body)
-        with pytest.raises(CosError) as caught:
+        with pytest.raises(CosError, match="cos 400 InvalidTag: bad") as caught:
             _client().put_object_tagging(OBJ, (("k", "v"),))
     assert (caught.value.status, caught.value.code, caught.value.request_id) == (
         400,

@@ -212,7 +212,7 @@ def test_numeric_appid_and_string_size_are_tolerated() -> None:
 
 @pytest.mark.parametrize("event", [None, [], {}, {"Records": {}}, "Records"])
 def test_not_a_cos_event(event: Any) -> None:
-    with pytest.raises(EventError):
+    with pytest.raises(EventError, match="not a COS trigger event: no Records list"):
         parse_cos_event(event)
 
 

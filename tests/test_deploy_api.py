@@ -155,7 +155,9 @@ def test_an_error_answer_raises_whatever_its_content_type(
         content_type="application/json; charset=utf-8",
         match=_action("GetFunction", GET_FUNCTION),
     )
-    with pytest.raises(CloudApiError) as caught:
+    with pytest.raises(
+        CloudApiError, match=r"scf GetFunction: ResourceNotFound\.Function: no \(request id req-9\)"
+    ) as caught:
         api.call("scf", "GetFunction", GET_FUNCTION)
     assert caught.value.is_code("ResourceNotFound") and caught.value.request_id == "req-9"
 
@@ -175,7 +177,7 @@ def test_a_parameter_unknown_to_the_sdk_model_is_refused_before_sending(
 def test_errors_never_carry_the_secret_key(api: CloudApi, strict: responses.RequestsMock) -> None:
     strict.add(responses.POST, SCF_URL, body=_throttled(), content_type="application/json")
     strict.add(responses.POST, SCF_URL, body="<html>bad gateway</html>", status=502)
-    with pytest.raises(CloudApiError) as caught:
+    with pytest.raises(CloudApiError, match="scf GetFunction: ServerNetworkError") as caught:
         CloudApi(CREDENTIALS, "ap-guangzhou", sleep=lambda s: None, max_attempts=2).call(
             "scf", "GetFunction", GET_FUNCTION
         )

@@ -91,7 +91,10 @@ def test_tccli_profiles(tmp_path: Path) -> None:
 
 
 def test_no_credentials_names_every_accepted_source(tmp_path: Path) -> None:
-    with pytest.raises(SetupError) as caught:
+    with pytest.raises(
+        SetupError,
+        match="no deploy credentials: set TENCENTCLOUD_SECRET_ID/TENCENTCLOUD_SECRET_KEY",
+    ) as caught:
         load_credentials({}, tmp_path)
     for name in (
         "TENCENTCLOUD_SECRET_ID",
@@ -185,7 +188,18 @@ def test_documents_compare_by_meaning_and_say_what_differs() -> None:
         "1250000000",
         "b-1250000000",
         "100000000001",
+        namespace="default",
+        upload_function="media-tagger-prod-submit-on-upload",
     )
+    (invoke,) = [
+        st["resource"] for st in ours["statement"] if st["action"] == ["scf:InvokeFunction"]
+    ]
+    assert invoke == [
+        "qcs::scf:ap-guangzhou:uin/100000000001:namespace/default/function/"
+        "media-tagger-prod-submit-on-upload"
+    ]
+    with pytest.raises(SetupError, match="unknown placeholder <namespace>"):
+        render_policy((ROOT / "deploy" / "cam-policy.json").read_text(), "r", "a", "b", "o")
     respelled = json.loads(json.dumps(ours))
     respelled["statement"].reverse()
     respelled["statement"][0]["action"] = "name/" + respelled["statement"][0]["action"][0]

@@ -69,8 +69,8 @@ def test_rotation_updates_the_callback_first_and_never_refuses_a_valid_token(
     seen = _watch(cloud)
     assert run("rotate-secret") == 0
     new = run.made[1]
-    assert cloud.writes() == ["UpdateFunctionConfiguration"] * 2
-    assert [name for name, _, _ in seen] == [CALLBACK, UPLOAD]
+    assert cloud.writes() == ["UpdateFunctionConfiguration"] * 3
+    assert [name for name, _, _ in seen] == [CALLBACK, UPLOAD, RECONCILE]  # verifier first
     for _, accepted, minted in seen:
         assert minted in accepted and old in accepted
     # the upload function changed only once the callback function was Active again
@@ -83,7 +83,7 @@ def test_rotation_updates_the_callback_first_and_never_refuses_a_valid_token(
     ]
     assert _env(cloud, CALLBACK)[SECRET] == _env(cloud, UPLOAD)[SECRET] == new
     assert _env(cloud, CALLBACK)[PREVIOUS] == _env(cloud, UPLOAD)[PREVIOUS] == old
-    assert SECRET not in _env(cloud, RECONCILE)
+    assert _env(cloud, RECONCILE)[SECRET] == new  # reconcile mints too (resubmissions)
     updated = cloud.params("UpdateFunctionConfiguration")
     assert {tuple(sorted(p)) for p in updated} == {("Environment", "FunctionName", "Namespace")}
     state = json.loads(run.state_file.read_text())

@@ -143,7 +143,7 @@ def test_find_interpreter_order_and_a_clear_error(tmp_path: Path) -> None:
     assert found == str(tmp_path / "versions" / "3.12.10" / "bin" / "python3.12")
     assert probed[:3] == ["/custom/py", "/usr/bin/python3.12", found]
     hermetic = {"PYENV_ROOT": str(tmp_path), "UV_PYTHON_INSTALL_DIR": str(tmp_path / "uv")}
-    with pytest.raises(BuildError) as error:
+    with pytest.raises(BuildError, match=r"Python 3\.13 is needed") as error:
         find_interpreter((3, 13), environ=hermetic, which=lambda _: None)
     assert "Python 3.13" in str(error.value) and "SCF_PYTHON" in str(error.value)
     assert "make pythons" in str(error.value)
@@ -171,9 +171,16 @@ def test_cam_policy_is_least_privilege_on_placeholders() -> None:
     }
     cos = ["qcs::cos:<region>:uid/<appid>:<bucket>/*"]
     ci = ["qcs::ci:<region>:uid/<appid>:bucket/<bucket>/*"]
+    batches = ["qcs::cos:<region>:uid/<appid>:<bucket>/.media-tagger/batches/*"]
     assert grants == {
         "ci:CreateMediaJobs": ci, "ci:DescribeMediaJob": ci, "ci:DescribeMediaJobs": ci,
         "ci:DescribeMediaQueues": ci,  # the QueueId hedge's one lookup (GET /queue)
+        "ci:DescribeInventoryTriggerJob": ci,  # the timer drains batch backfills
+        "cos:GetObject": batches, "cos:PutObject": batches,  # their records, nothing else
         "cos:HeadObject": cos, "cos:GetObjectTagging": cos, "cos:PutObjectTagging": cos,
         "cos:GetBucket": cos, "cam:PassRole": ["qcs::cam::uin/<owner-uin>:roleName/CI_QCSRole"],
+        # the upload function hands records on by invoking itself, and nothing else
+        "scf:InvokeFunction": [
+            "qcs::scf:<region>:uin/<owner-uin>:namespace/<namespace>/function/<upload-function>"
+        ],
     }  # fmt: skip

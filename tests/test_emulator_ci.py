@@ -107,7 +107,9 @@ def test_missing_values_are_omitted_and_empty_subtitle_kept_for_xml() -> None:
 
 
 def test_no_audio_or_video_stream_is_not_media() -> None:
-    with pytest.raises(MediaProbeError) as caught:
+    with pytest.raises(
+        MediaProbeError, match="ResourceNotSupported: The input file has no audio or video stream"
+    ) as caught:
         media_info_nodes({"streams": [{"codec_type": "data"}], "format": {}})
     assert caught.value.code == "ResourceNotSupported"
 

@@ -57,7 +57,7 @@ def submit(client: CosS3Client, key: str, **headers: str) -> dict[str, Any]:
 def refused(call: Any) -> tuple[int, str]:
     """Status and CI error code of a refused SDK call. CI error bodies have no <Resource>, so
     the SDK's own get_error_code() says "Unknown" (cos-facts.md 7.1): read the body instead."""
-    with pytest.raises(CosServiceError) as caught:
+    with pytest.raises(CosServiceError, match="Response Error Msg Is INVALID") as caught:
         call()
     error = parse_error_body(caught.value.get_origin_msg().encode("utf-8"))
     assert error is not None

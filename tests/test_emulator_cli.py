@@ -71,7 +71,7 @@ def test_help_lists_the_options(args: tuple[str, ...], expected: list[str]) -> N
 def test_bad_options_exit_2_with_a_clear_message(
     args: tuple[str, ...], message: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    with pytest.raises(SystemExit) as raised:
+    with pytest.raises(SystemExit, match=r"^2$") as raised:
         main(list(args))
     assert raised.value.code == 2
     assert message in capsys.readouterr().err

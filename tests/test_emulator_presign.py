@@ -9,7 +9,6 @@ HTTP proxy. Error bodies are the COS captures of cos-facts.md section 5.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import parse_qsl, urlencode, urlsplit
@@ -20,6 +19,7 @@ from qcloud_cos import CosS3Client  # noqa: TID251 -- test-only oracle
 
 from emulator import EmulatorCredentials
 from shared.tencent.xml_answers import parse_error_body
+from tests.client_helpers import frozen_sdk_clock
 from tests.emulator_fixtures import BUCKET, Harness, start_harness
 from tests.sdk_helpers import browser, md5_hex, presigning_client
 
@@ -27,11 +27,14 @@ pytestmark = pytest.mark.e2e
 BODY = b"\x00\x00\x00\x18ftypmp42 pretend video bytes" * 50
 
 
+NOW = 1_764_581_234.0  # 2025-12-01T09:27:14Z: the SDK signs at this second (frozen_sdk_clock)
+
+
 class Clock:
-    """The emulator's clock: starts at the real time (the SDK signs with it), then is stepped."""
+    """The emulator's clock: starts where the SDK's frozen signing clock stands, then is stepped."""
 
     def __init__(self) -> None:
-        self.now = time.time()
+        self.now = NOW
 
     def __call__(self) -> float:
         return self.now
@@ -49,7 +52,8 @@ def running(
     harness = start_harness(tmp_path, clock=clock)
     session = browser(harness.server.endpoint_url)
     try:
-        yield harness, presigning_client(harness.client.credentials), session
+        with frozen_sdk_clock(NOW):
+            yield harness, presigning_client(harness.client.credentials), session
     finally:
         session.close()
         harness.server.stop()

@@ -124,7 +124,7 @@ def submit(client: CosS3Client, key: str) -> str:
 
 
 def refused(call: Any) -> tuple[int, str]:
-    with pytest.raises(CosServiceError) as caught:
+    with pytest.raises(CosServiceError, match="Response Error Msg Is INVALID") as caught:
         call()
     error = parse_error_body(caught.value.get_origin_msg().encode("utf-8"))
     assert error is not None  # CI's body: Code, Message, RequestId, TraceId

@@ -9,7 +9,6 @@ injected, so Last-Modified is exact and no test sleeps.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from email.utils import formatdate
 from pathlib import Path
@@ -23,12 +22,13 @@ from emulator.cos.ranges import ByteRange, UnsatisfiableRangeError, requested_ra
 from emulator.cos.store import ObjectStore
 from emulator.wire import ServiceError
 from shared.tencent.xml_answers import parse_error_body
+from tests.client_helpers import frozen_sdk_clock
 from tests.emulator_fixtures import BUCKET, Harness, start_harness
 from tests.sdk_helpers import DOC_CONTENT, DOC_CONTENT_CRC64, MIB, file_md5, md5_hex, sdk_client
 
-# The emulator's clock while these tests run (objects' Last-Modified): fixed, a whole second
-# of today (the SDK signs with the real time, which the emulator checks against this clock).
-NOW = float(int(time.time()))
+# The emulator's clock while these tests run (objects' Last-Modified) and the clock the SDK signs
+# with: one fixed second (2025-12-01T09:27:14Z), so no test depends on when it runs.
+NOW = 1_764_581_234.0
 BEFORE, AFTER = formatdate(NOW - 3600, usegmt=True), formatdate(NOW + 3600, usegmt=True)
 AT = formatdate(NOW, usegmt=True)
 
@@ -95,10 +95,13 @@ def test_precondition_order_is_rfc_7232(headers: dict[str, str], outcome: int | 
 @pytest.fixture
 def oracle(tmp_path: Path) -> Iterator[tuple[Harness, CosS3Client]]:
     running = start_harness(tmp_path, clock=lambda: NOW + 0.25)
+    # The SDK signs from its own clock with 60 s of slack; NOW was taken at collection, which in
+    # a full run is minutes earlier: sign at NOW too, or the emulator answers "Request has expired".
     try:
-        client = sdk_client(running.server.port, running.client.credentials)
-        client.put_object(Bucket=BUCKET, Key="doc.txt", Body=DOC_CONTENT, ContentType="text/x")
-        yield running, client
+        with frozen_sdk_clock(NOW + 0.25):
+            client = sdk_client(running.server.port, running.client.credentials)
+            client.put_object(Bucket=BUCKET, Key="doc.txt", Body=DOC_CONTENT, ContentType="text/x")
+            yield running, client
     finally:
         running.server.stop()
 
@@ -142,7 +145,8 @@ def test_if_none_match_and_if_modified_since_answer_304(
 ) -> None:
     harness, client = oracle
     etag = f'"{md5_hex(DOC_CONTENT)}"'
-    for condition in ({"IfNoneMatch": etag}, {"IfModifiedSince": AT}):
+    stored = client.head_object(Bucket=BUCKET, Key="doc.txt")["Last-Modified"]
+    for condition in ({"IfNoneMatch": etag}, {"IfModifiedSince": stored}):
         answer = client.get_object(Bucket=BUCKET, Key="doc.txt", **condition)
         assert answer["Body"].get_raw_stream().read() == b""
         assert answer["ETag"] == etag and answer["x-cos-hash-crc64ecma"] == DOC_CONTENT_CRC64

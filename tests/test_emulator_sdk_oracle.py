@@ -81,15 +81,15 @@ def test_sdk_sees_cos_errors(oracle: tuple[Harness, CosS3Client]) -> None:
     harness, client = oracle
     bad = "InvalidTag"
     client.put_object(Bucket=BUCKET, Key="a", Body=b"x")
-    with pytest.raises(CosServiceError) as caught:
+    with pytest.raises(CosServiceError, match="'code': 'InvalidTag'") as caught:
         client.put_object_tagging(
             Bucket=BUCKET, Key="a", Tagging={"TagSet": {"Tag": [{"Key": "k", "Value": "a,b"}]}}
         )
     assert (caught.value.get_status_code(), caught.value.get_error_code()) == (400, bad)
-    with pytest.raises(CosServiceError) as missing:
+    with pytest.raises(CosServiceError, match="'code': 'NoSuchResource'") as missing:
         client.head_object(Bucket=BUCKET, Key="nope")
     assert missing.value.get_status_code() == 404
-    with pytest.raises(CosServiceError) as unsigned:
+    with pytest.raises(CosServiceError, match="'x-cos-request-id'") as unsigned:
         _client(harness, secret_key="wrong").head_object(Bucket=BUCKET, Key="a")
     assert unsigned.value.get_status_code() == 403
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -76,19 +77,21 @@ def test_hosts() -> None:
 
 
 @pytest.mark.parametrize(
-    ("bucket", "region"),
+    ("bucket", "region", "reason"),
     [
-        ("evil.com/x", REGION),
-        ("Upper-1", REGION),
-        ("", REGION),
-        (BUCKET, "ap guangzhou"),
-        (BUCKET, ""),
+        ("evil.com/x", REGION, "invalid bucket name 'evil.com/x'"),
+        ("Upper-1", REGION, "invalid bucket name 'Upper-1'"),
+        ("", REGION, "invalid bucket name ''"),
+        (BUCKET, "ap guangzhou", "invalid region 'ap guangzhou'"),
+        (BUCKET, "", "invalid region ''"),
     ],
 )
-def test_hosts_refuse_values_that_would_change_the_host(bucket: str, region: str) -> None:
-    with pytest.raises(EventError):
+def test_hosts_refuse_values_that_would_change_the_host(
+    bucket: str, region: str, reason: str
+) -> None:
+    with pytest.raises(EventError, match=re.escape(reason)):
         cos_host(bucket, region)
-    with pytest.raises(EventError):
+    with pytest.raises(EventError, match=re.escape(reason)):
         ci_host(bucket, region)
 
 
@@ -146,7 +149,7 @@ def test_wire_path_agrees_with_the_sdk_for_any_key(key: str) -> None:
 @pytest.mark.parametrize("key", ["a/..", "a/.", ".", "..", "/..", "x/y/.."])
 def test_keys_ending_in_a_dot_segment_are_refused(key: str) -> None:
     # urllib3 would rewrite them (/a/.. -> /), so the request would address another object.
-    with pytest.raises(EventError):
+    with pytest.raises(EventError, match="ends in a dot segment the HTTP stack would rewrite"):
         wire_path(key)
 
 
@@ -204,6 +207,9 @@ def test_endpoint_override_keeps_path_and_query(override: str, base: str) -> Non
     ],
 )
 def test_endpoint_override_refuses_anything_else(override: str) -> None:
-    with pytest.raises(ConfigError) as caught:
+    with pytest.raises(
+        ConfigError,
+        match=r"MEDIA_TAGGER_ENDPOINT_URL: must be http\(s\)://<loopback address or host name>",
+    ) as caught:
         Endpoint(override)
     assert caught.value.variable == "MEDIA_TAGGER_ENDPOINT_URL"

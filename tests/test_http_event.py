@@ -74,9 +74,18 @@ def test_method_from_request_context() -> None:
     assert (request.method, request.source_ip) == ("GET", "10.0.0.1")
 
 
-@pytest.mark.parametrize("event", [[], "text", None, {"body": "{}"}, {"httpMethod": " "}])
-def test_not_an_http_event(event: Any) -> None:
-    with pytest.raises(EventError) as caught:
+@pytest.mark.parametrize(
+    ("event", "reason"),
+    [
+        ([], "event is not a JSON object"),
+        ("text", "event is not a JSON object"),
+        (None, "event is not a JSON object"),
+        ({"body": "{}"}, "event has no httpMethod"),
+        ({"httpMethod": " "}, "event has no httpMethod"),
+    ],
+)
+def test_not_an_http_event(event: Any, reason: str) -> None:
+    with pytest.raises(EventError, match=reason) as caught:
         parse_http_event(event, max_body_bytes=CAP)
     assert caught.value.http_status == 400
 
@@ -84,7 +93,7 @@ def test_not_an_http_event(event: Any) -> None:
 @pytest.mark.parametrize("body", ["not base64!", "QUJDR", "QQ", "////\x00"])
 def test_bad_base64_is_malformed(body: str) -> None:
     event = {"httpMethod": "POST", "body": body, "isBase64Encoded": True}
-    with pytest.raises(MalformedBodyError):
+    with pytest.raises(MalformedBodyError, match="body is flagged base64 but is not valid base64"):
         parse_http_event(event, max_body_bytes=CAP)
 
 
@@ -96,9 +105,9 @@ def test_base64_flag_as_string_and_line_breaks_tolerated() -> None:
 
 
 def test_body_that_is_not_text_is_malformed() -> None:
-    with pytest.raises(MalformedBodyError):
+    with pytest.raises(MalformedBodyError, match="event body is not a string"):
         parse_http_event({"httpMethod": "POST", "body": {"a": 1}}, max_body_bytes=CAP)
-    with pytest.raises(MalformedBodyError):
+    with pytest.raises(MalformedBodyError, match="body is not encodable as UTF-8"):
         parse_http_event({"httpMethod": "POST", "body": "\ud800"}, max_body_bytes=CAP)
 
 
@@ -117,7 +126,7 @@ def test_body_that_is_not_text_is_malformed() -> None:
 def test_body_cap(body: str, flag: bool, too_large: bool) -> None:
     event = {"httpMethod": "POST", "body": body, "isBase64Encoded": flag}
     if too_large:
-        with pytest.raises(PayloadTooLargeError) as caught:
+        with pytest.raises(PayloadTooLargeError, match="body larger than 1024 bytes") as caught:
             parse_http_event(event, max_body_bytes=1024)
         assert caught.value.http_status == 413
     else:

@@ -108,6 +108,6 @@ def test_a_config_error_of_the_loader_is_logged_too(decisions: list[str]) -> Non
     def refuse(env: Mapping[str, str]) -> LevelOnly:
         raise ConfigError("MEDIA_TAGGER_X", "missing")
 
-    with pytest.raises(ConfigError):
+    with pytest.raises(ConfigError, match="MEDIA_TAGGER_X: missing"):
         load_function_settings(refuse, BASE_ENVIRON, DecisionLog("fn", None))
     assert [json.loads(text)["outcome"] for text in decisions] == ["config-error"]

@@ -224,3 +224,57 @@ def test_the_media_queue_picked_is_active_and_not_the_speed_queue() -> None:
     paused = MediaQueue("ppaused", "Paused", "Transcoding")
     assert pick_media_queue((speed, paused, MediaQueue(QUEUE, "Active", None))) == QUEUE
     assert pick_media_queue((speed, paused)) is None
+
+
+DOC_SAMPLE = (  # the search-queue doc's sample (ci-facts.md 1.1), trimmed to one queue each
+    b"<Response><RequestId>NjJmMzI5MmRfOTBmYTUwNjRfNjcwM18x</RequestId><TotalCount>2</TotalCount>"
+    b"<PageNumber>1</PageNumber><PageSize>10</PageSize>"
+    b"<QueueList><QueueId>pspeed</QueueId><Name>queue-2</Name><State>Active</State>"
+    b"<MaxSize>100</MaxSize><MaxConcurrent>2</MaxConcurrent>"
+    b"<Category>SpeedTranscoding</Category></QueueList>"
+    b"<QueueList><QueueId>p4a17eeea29334bf499b7e20e2fbfd99d</QueueId><Name>queue-1</Name>"
+    b"<State>Paused</State><NotifyConfig><Url>http://callback.demo.com</Url></NotifyConfig>"
+    b"<MaxSize>10000</MaxSize><MaxConcurrent>10</MaxConcurrent>"
+    b"<UpdateTime>2022-08-09T16:23:11+0800</UpdateTime>"
+    b"<CreateTime>2022-08-09T16:23:11+0800</CreateTime><Category>Transcoding</Category>"
+    b"</QueueList></Response>"
+)
+
+
+def add_describe(mock: responses.RequestsMock, ids: str, answer: bytes) -> None:
+    query = {"queueIds": ids, "state": "All", "pageNumber": "1", "pageSize": "10"}
+    headers = ci_headers("GET", QUEUE_URL, "/queue", params=query)
+    mock.add(
+        responses.GET, QUEUE_URL, body=answer, match=match_request(query=query, headers=headers)
+    )
+
+
+def test_describe_media_queue_gives_the_media_queue_in_any_state_with_its_figures() -> None:
+    with strict_mock() as mock:
+        add_describe(mock, "", DOC_SAMPLE)
+        found = client(QueueCache()).describe_media_queue(BUCKET, REGION)
+    assert found == MediaQueue(
+        "p4a17eeea29334bf499b7e20e2fbfd99d", "Paused", "Transcoding", 10000, 10
+    )
+
+
+def test_describe_media_queue_asks_for_the_configured_queue_only() -> None:
+    answer = queue_list((QUEUE, "Active", "Transcoding")).replace(
+        b"</QueueList>", b"<MaxSize>200</MaxSize><MaxConcurrent>x</MaxConcurrent></QueueList>"
+    )
+    with strict_mock() as mock:
+        add_describe(mock, QUEUE, answer)
+        add_describe(
+            mock,
+            QUEUE,
+            b"<Response><NonExistPIDs>" + QUEUE.encode() + b"</NonExistPIDs></Response>",
+        )
+        ci = client(QueueCache(), queue_id=QUEUE)
+        assert ci.describe_media_queue(BUCKET, REGION) == MediaQueue(
+            QUEUE,
+            "Active",
+            "Transcoding",
+            200,
+            None,  # a count that is not a number: unknown
+        )
+        assert ci.describe_media_queue(BUCKET, REGION) is None

@@ -302,21 +302,24 @@ def test_job_tolerates_missing_input_and_operation() -> None:
     assert job.input.object is None and job.operation.user_data is None
 
 
+NO_ID_OR_STATE = "JobsDetail without JobId or State"
+
+
 @pytest.mark.parametrize(
-    "tree",
+    ("tree", "reason"),
     [
-        {"State": "Success"},
-        {"JobId": "j1"},
-        {"JobId": "", "State": "Success"},
-        {"JobId": "j1", "State": "   "},
-        {"JobId": {"x": "y"}, "State": "Success"},
-        "j1",
-        None,
-        ["j1"],
+        ({"State": "Success"}, NO_ID_OR_STATE),
+        ({"JobId": "j1"}, NO_ID_OR_STATE),
+        ({"JobId": "", "State": "Success"}, NO_ID_OR_STATE),
+        ({"JobId": "j1", "State": "   "}, NO_ID_OR_STATE),
+        ({"JobId": {"x": "y"}, "State": "Success"}, NO_ID_OR_STATE),
+        ("j1", "JobsDetail is not an object"),
+        (None, "JobsDetail is not an object"),
+        (["j1"], "JobsDetail is not an object"),
     ],
 )
-def test_a_job_needs_an_id_and_a_state(tree: Any) -> None:
-    with pytest.raises(MalformedBodyError):
+def test_a_job_needs_an_id_and_a_state(tree: Any, reason: str) -> None:
+    with pytest.raises(MalformedBodyError, match=reason):
         job_from_tree(tree)
 
 

@@ -38,7 +38,7 @@ def run(argv: list[str], environ: dict[str, str] | None = None) -> tuple[int, st
 
 @pytest.mark.parametrize("argv", [["--help"], ["backfill", "--help"], ["reconcile", "--help"]])
 def test_help_exits_0(argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:
-    with pytest.raises(SystemExit) as caught:
+    with pytest.raises(SystemExit, match=r"^0$") as caught:
         main(argv, environ={})
     assert caught.value.code == 0
     assert capsys.readouterr().out.startswith("usage: python -m shared")
@@ -47,7 +47,7 @@ def test_help_exits_0(argv: list[str], capsys: pytest.CaptureFixture[str]) -> No
 @pytest.mark.parametrize("command", ["backfill", "reconcile"])
 def test_every_option_is_explained(command: str, capsys: pytest.CaptureFixture[str]) -> None:
     parser = build_parser()
-    with pytest.raises(SystemExit):
+    with pytest.raises(SystemExit, match=r"^0$"):
         parser.parse_args([command, "--help"])
     text = " ".join(capsys.readouterr().out.split())
     subparsers = next(a for a in parser._actions if a.dest == "command")
@@ -106,7 +106,7 @@ def test_the_module_runs_as_a_program() -> None:
 def test_bad_options_exit_2_with_a_clear_message(
     argv: list[str], message: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    with pytest.raises(SystemExit) as caught:
+    with pytest.raises(SystemExit, match=r"^2$") as caught:
         main(argv, environ=BASE_ENVIRON)
     assert caught.value.code == 2
     err = capsys.readouterr().err
@@ -227,7 +227,7 @@ def test_backfill_prints_plain_progress_and_a_summary(emulator: Emulator, tmp_pa
 
     err = io.StringIO()
     code = main(
-        argv,
+        [*argv, "--concurrency", "1"],  # one thread: the interrupt lands on the second object
         environ=emulator.function_environ(),
         stderr=err,
         clock=lambda: 0.0,

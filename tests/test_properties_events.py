@@ -96,7 +96,7 @@ def test_a_base64_body_is_returned_exactly_or_refused_by_size(
         encoded = "\n".join(encoded[i : i + 76] for i in range(0, len(encoded), 76))
     event = {"httpMethod": "POST", "body": encoded, "isBase64Encoded": True}
     if len(body) > cap:
-        with pytest.raises(PayloadTooLargeError):
+        with pytest.raises(PayloadTooLargeError, match="larger than"):
             parse_http_event(event, max_body_bytes=cap)
     else:
         assert parse_http_event(event, max_body_bytes=cap).body == body
@@ -108,7 +108,7 @@ def test_a_text_body_is_its_utf8_bytes_or_refused_by_size(text: str) -> None:
     event = {"httpMethod": "POST", "body": text}
     data = text.encode("utf-8")
     if len(data) > 1024:
-        with pytest.raises(PayloadTooLargeError):
+        with pytest.raises(PayloadTooLargeError, match="body larger than 1024 bytes"):
             parse_http_event(event, max_body_bytes=1024)
     else:
         assert parse_http_event(event, max_body_bytes=1024).body == data

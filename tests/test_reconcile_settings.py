@@ -12,6 +12,7 @@ import yaml
 
 from functions.reconcile_on_timer import index as timer_function
 from shared.errors import ConfigError
+from shared.reconcile.batch_runner import BatchDrainSummary
 from shared.reconcile.service import ReconcileSummary
 from shared.settings import functions as config
 from shared.settings.reconcile import load_reconcile_settings
@@ -92,22 +93,27 @@ def test_the_functions_own_region_is_the_default() -> None:
     assert explicit.region == "ap-beijing"
 
 
+DURATION = "must be a duration like 30m, 2h or 1h30m"
+
+
 @pytest.mark.parametrize(
-    ("environ", "variable"),
+    ("environ", "variable", "problem"),
     [
-        ({config.RECONCILE_BUCKETS: "media"}, config.RECONCILE_BUCKETS),
-        ({config.RECONCILE_REGION: "guangzhou"}, config.RECONCILE_REGION),
-        ({config.RECONCILE_WINDOW: "soon"}, config.RECONCILE_WINDOW),
-        ({config.RECONCILE_WINDOW: "30s"}, config.RECONCILE_WINDOW),
-        ({config.RECONCILE_WINDOW: "8d"}, config.RECONCILE_WINDOW),
-        ({config.RECONCILE_SETTLE: "70m"}, config.RECONCILE_SETTLE),
-        ({config.RECONCILE_SETTLE: "x"}, config.RECONCILE_SETTLE),
-        ({config.TAG_PREFIX: "qcs:x"}, config.TAG_PREFIX),
-        ({config.MAX_ATTEMPTS: "0"}, config.MAX_ATTEMPTS),
+        ({config.RECONCILE_BUCKETS: "media"}, config.RECONCILE_BUCKETS, "must be a full bucket"),
+        ({config.RECONCILE_REGION: "guangzhou"}, config.RECONCILE_REGION, "must be a COS region"),
+        ({config.RECONCILE_WINDOW: "soon"}, config.RECONCILE_WINDOW, DURATION),
+        ({config.RECONCILE_WINDOW: "30s"}, config.RECONCILE_WINDOW, "must be from 1m to 7d"),
+        ({config.RECONCILE_WINDOW: "8d"}, config.RECONCILE_WINDOW, "must be from 1m to 7d"),
+        ({config.RECONCILE_SETTLE: "70m"}, config.RECONCILE_SETTLE, "must be shorter than"),
+        ({config.RECONCILE_SETTLE: "x"}, config.RECONCILE_SETTLE, DURATION),
+        ({config.TAG_PREFIX: "qcs:x"}, config.TAG_PREFIX, "must not start with a reserved"),
+        ({config.MAX_ATTEMPTS: "0"}, config.MAX_ATTEMPTS, "must be a whole number from 1 to 10"),
     ],
 )
-def test_a_bad_value_names_its_variable(environ: dict[str, str], variable: str) -> None:
-    with pytest.raises(ConfigError) as caught:
+def test_a_bad_value_names_its_variable(
+    environ: dict[str, str], variable: str, problem: str
+) -> None:
+    with pytest.raises(ConfigError, match=re.escape(f"{variable}: {problem}")) as caught:
         load_reconcile_settings(environ)
     assert caught.value.variable == variable
 
@@ -129,7 +135,8 @@ def test_a_bad_value_names_its_variable(environ: dict[str, str], variable: str) 
 def test_the_timer_function_refuses_to_run_unconfigured(
     environ: dict[str, str], variable: str
 ) -> None:
-    with isolated_project_loggers(), pytest.raises(ConfigError) as caught:
+    missing = re.escape(variable) + ": missing"
+    with isolated_project_loggers(), pytest.raises(ConfigError, match=missing) as caught:
         timer_function.handle({}, {}, environ=environ)
     assert caught.value.variable == variable
 
@@ -144,6 +151,7 @@ def test_the_timer_function_reconciles_its_window_and_stops_before_its_time_limi
         return ReconcileSummary(jobs=3, objects=2)
 
     monkeypatch.setattr(timer_function, "run_reconcile", fake_run)
+    monkeypatch.setattr(timer_function, "run_batch_drains", lambda *a, **k: BatchDrainSummary())
     environ = {
         **CREDENTIALS,
         config.RECONCILE_BUCKETS: "media-1250000000",
@@ -164,12 +172,18 @@ def test_transient_failures_make_the_timer_invocation_fail(monkeypatch: pytest.M
     monkeypatch.setattr(
         timer_function, "run_reconcile", lambda *a, **k: ReconcileSummary(objects=2, errors=1)
     )
+    monkeypatch.setattr(timer_function, "run_batch_drains", lambda *a, **k: BatchDrainSummary())
     environ = {
         **CREDENTIALS,
         config.RECONCILE_BUCKETS: "media-1250000000",
         "TENCENTCLOUD_REGION": "ap-guangzhou",
     }
-    with isolated_project_loggers(), pytest.raises(timer_function.ReconcileIncompleteError):
+    with (
+        isolated_project_loggers(),
+        pytest.raises(
+            timer_function.ReconcileIncompleteError, match=r"1 object\(s\) failed transiently"
+        ),
+    ):
         timer_function.handle({}, {}, environ=environ)
 
 
@@ -199,7 +213,9 @@ def test_the_timer_is_on_every_30_minutes_with_an_overlapping_window() -> None:
     )
     covered = settings.window_s - settings.settle_s
     assert covered >= 2 * 30 * 60  # every job falls into at least two runs
-    assert config.CALLBACK_SECRET not in variables  # reconcile does not need the secret
+    # resubmissions mint callback tokens: the same URL and secret as the upload function's
+    for name in (config.CALLBACK_SECRET, config.CALLBACK_URL):
+        assert variables[name] == f"${{env:{name}}}"
 
 
 def test_the_function_has_time_for_a_run() -> None:

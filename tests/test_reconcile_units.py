@@ -224,7 +224,29 @@ def test_a_newer_job_for_older_content_is_passed_over() -> None:
 def test_same_etag_but_another_size_is_not_the_current_content() -> None:
     store = object_store()
     store.add(size=SIZE + 1)
-    summary = reconcile(store, listing_jobs([[job("j1", T10)]]))
+    jobs = listing_jobs([[job("j1", T10)]])
+    summary = reconcile(store, jobs)
+    assert summary.outcomes == {"skipped:stale": 1} and store.puts == []
+    assert jobs.described == []  # not a candidate: its result is never fetched
+    asked: list[tuple[str, int, int]] = []
+
+    def resubmit(obj: ObjectRef, head: ObjectHead, attempt: int) -> CallbackReply:
+        asked.append((obj.key, head.size, attempt))
+        return CallbackReply(200, "resubmitted", f"attempt {attempt}", "jnew", obj.key)
+
+    summary = reconcile(store, listing_jobs([[job("j1", T10)]]), resubmit=resubmit)
+    assert asked == [(KEY, SIZE + 1, 1)]  # the new content gets its own first job
+    assert summary.outcomes == {"resubmitted": 1} and store.puts == []
+
+
+def test_a_running_job_of_the_same_etag_but_another_size_is_not_waited_for() -> None:
+    """For finished jobs the writer's content check compares the size again; for a job still
+    running only the candidate choice does: it must not count as the current content's job."""
+    store = object_store()
+    store.add(size=SIZE + 1)
+    other = job("j2", "2024-11-25T10:05:00+0800", user_data="mt1;e=" + "9" * 32 + f";s={SIZE}")
+    old_size = job("j1", T10, state="Running")  # UserData: ETAG and SIZE
+    summary = reconcile(store, listing_jobs([[other, old_size]]))
     assert summary.outcomes == {"skipped:stale": 1} and store.puts == []
 
 

@@ -16,7 +16,8 @@ THREATS = (
     "Tag injection through media metadata", "XML and JSON attacks",
     "Oversized or deeply nested bodies", "Secrets leaking into logs",
     "Cost amplification by retries and duplicate events",
-    "Stale results written onto overwritten objects", "Over-broad role permissions",
+    "Stale or out-of-order results written onto objects", "Over-broad role permissions",
+    "Forged hand-on events",
 )  # fmt: skip
 
 

@@ -62,7 +62,10 @@ def test_unusable_ci_answers_are_ci_faults(answer: bytes) -> None:
             lambda: ci.submit_media_info_job(BUCKET, REGION, REQUEST),
             lambda: ci.list_jobs(BUCKET, REGION),
         ):
-            with pytest.raises(CiError) as raised:
+            with pytest.raises(
+                CiError,
+                match="ci 200 MalformedResponse: CI answered a document that cannot be used",
+            ) as raised:
                 call()
             assert_upstream_fault(raised.value)
 
@@ -73,9 +76,13 @@ def test_unusable_cos_answers_are_cos_faults(answer: bytes) -> None:
     with strict_mock() as mock:
         mock.add(responses.GET, f"https://{COS_HOST}/videos/a.mp4", body=answer)
         mock.add(responses.GET, f"https://{COS_HOST}/", body=answer)
-        with pytest.raises(CosError) as raised:
+        with pytest.raises(
+            CosError, match="cos 200 MalformedResponse: COS answered a document that cannot be used"
+        ) as raised:
             cos.get_object_tagging(OBJ)
         assert_upstream_fault(raised.value)
-        with pytest.raises(CosError) as raised:
+        with pytest.raises(
+            CosError, match="cos 200 MalformedResponse: COS answered a document that cannot be used"
+        ) as raised:
             cos.list_objects(BUCKET, REGION)
         assert_upstream_fault(raised.value)

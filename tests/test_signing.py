@@ -26,6 +26,12 @@ def _signed_subset(v: dict[str, Any]) -> dict[str, str]:
     return {k: val for k, val in v["headers"].items() if k.lower() in v["signed_headers"]}
 
 
+def test_sign_encoding_keeps_only_the_unreserved_four() -> None:
+    # the signature doc's UrlEncode: UTF-8, upper-case hex, only - _ . ~ left as they are
+    assert signing.sign_encode("a-b_c.d~e f/é+") == "a-b_c.d~e%20f%2F%C3%A9%2B"
+    assert signing.canonical_pairs({"Prefix~X": "a~b", "A": ""}) == [("a", ""), ("prefix~x", "a~b")]
+
+
 def test_the_fixture_holds_every_kind_of_vector() -> None:
     modes = {v["mode"] for v in VECTORS}
     assert modes == {"sdk_method", "sdk_auth_direct"}

@@ -349,7 +349,10 @@ def test_without_a_working_hand_on_scf_retries_the_event() -> None:
             responses.POST, JOBS_URL, body=submitted_xml("j2", "audio/2024/11/podcast-ep12.m4a")
         )
         mock.add(responses.POST, SCF_API, json=refused)
-        with pytest.raises(TransientSubmitError) as caught:
+        with pytest.raises(
+            TransientSubmitError,
+            match=r"1 record\(s\) not submitted, SCF will retry: 'videos/2024/11/big-lecture\.mov'",
+        ) as caught:
             run(load_event("cos_multipart"), environ=environ)
     assert caught.value.failed_keys == (big,)
     assert caught.value.summary["failed"] == [
@@ -398,7 +401,12 @@ def test_one_broken_record_does_not_stop_the_others() -> None:
 
 def test_config_error_is_raised_before_any_request(capsys: pytest.CaptureFixture[str]) -> None:
     environ = {**ENVIRON, "MEDIA_TAGGER_JOB_LEVEL": "7"}
-    with strict_mock() as mock, pytest.raises(ConfigError) as caught:
+    with (
+        strict_mock() as mock,
+        pytest.raises(
+            ConfigError, match="MEDIA_TAGGER_JOB_LEVEL: must be a whole number from 0 to 2"
+        ) as caught,
+    ):
         run(load_event("cos_put"), environ=environ)
     assert caught.value.variable == "MEDIA_TAGGER_JOB_LEVEL"
     assert len(mock.calls) == 0
@@ -409,7 +417,10 @@ def test_config_error_is_raised_before_any_request(capsys: pytest.CaptureFixture
 
 def test_missing_role_credentials_are_a_config_error() -> None:
     environ = {k: v for k, v in ENVIRON.items() if k != "TENCENTCLOUD_SECRETKEY"}
-    with strict_mock(), pytest.raises(ConfigError) as caught:
+    with (
+        strict_mock(),
+        pytest.raises(ConfigError, match="TENCENTCLOUD_SECRETKEY: missing or blank") as caught,
+    ):
         run(load_event("cos_put"), environ=environ)
     assert caught.value.variable == "TENCENTCLOUD_SECRETKEY"
 

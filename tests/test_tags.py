@@ -96,6 +96,43 @@ def test_field_order_follows_configuration_and_optional_fields_work() -> None:
     )
 
 
+def test_width_and_height_come_from_their_own_dimension() -> None:
+    # Not square (the sample is 720x720), so a width read from the height shows.
+    info = MediaInfo(videos=(VideoStream(codec_name="h264", width=1280, height=534),))
+    assert media_tags(info, ("width", "height", "resolution"), P) == (
+        ("media:width", "1280"),
+        ("media:height", "534"),
+        ("media:resolution", "1280x534"),
+    )
+
+
+@pytest.mark.parametrize(
+    ("width", "height", "resolution", "width_tag"),
+    [
+        (1_000_000, 1, "1000000x1", "1000000"),  # the pixel limit itself is still a dimension
+        (1, 1_000_000, "1x1000000", "1"),
+        (1_000_001, 1, None, None),  # one past it is not
+        (1, 1_000_001, None, "1"),
+        (0, 720, None, None),
+        (1, 1, "1x1", "1"),
+    ],
+)
+def test_resolution_limit_is_one_million_pixels_per_side(
+    width: int, height: int, resolution: str | None, width_tag: str | None
+) -> None:
+    info = MediaInfo(videos=(VideoStream(codec_name="h264", width=width, height=height),))
+    expected = () if resolution is None else (("media:resolution", resolution),)
+    assert media_tags(info, ("resolution",), P) == expected
+    assert dict(media_tags(info, ("width",), P)).get("media:width") == width_tag
+
+
+def test_fps_prefers_the_average_rate_over_the_nominal_one() -> None:
+    info = MediaInfo(videos=(VideoStream(codec_name="h264", avg_fps=29.97, fps=30.0),))
+    assert media_tags(info, ("fps",), P) == (("media:fps", "29.97"),)
+    nominal_only = MediaInfo(videos=(VideoStream(codec_name="h264", fps=25.0),))
+    assert media_tags(nominal_only, ("fps",), P) == (("media:fps", "25"),)
+
+
 def test_portrait_phone_clip_keeps_coded_size_and_reports_rotation() -> None:
     info = MediaInfo(
         videos=(VideoStream(codec_name="h264", width=1920, height=1080, rotation_deg=90.0),)
@@ -189,6 +226,7 @@ def test_unknown_field_and_invalid_prefix_are_refused() -> None:
         ("<x>&\"'", "_x____"),
         ("Ünïcödé 视频", "_n_c_d_ __"),  # the API page's charset: "English letters" only
         ("e\u0301", "_"),  # composed by NFC into one letter outside that set
+        ("x\u0301", "x"),  # a combining mark NFC cannot compose is dropped, not replaced
         ("emoji 🎬", "emoji _"),
         ("a@b+c=d:e/f", "a_b+c=d:e/f"),  # no '@' on the API page
         ("\u200b", ""),
@@ -214,7 +252,15 @@ def test_sanitised_values_are_always_valid(raw: str) -> None:
     assert value == value.strip(" ")
     assert "  " not in value
     assert sanitise_value(value) == value  # idempotent
-    assert sanitise_value(raw) == value  # deterministic
+
+
+valid_words = st.text(alphabet=sorted(ASCII_ALLOWED - {" "}), min_size=1, max_size=20)
+
+
+@given(st.lists(valid_words, min_size=1, max_size=20).map(" ".join))
+@settings(max_examples=200)
+def test_a_value_that_is_already_valid_is_kept_as_it_is_up_to_255(raw: str) -> None:
+    assert sanitise_value(raw) == raw[:255].rstrip(" ")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -255,7 +301,18 @@ def test_recorded_result_needs_status_and_etag() -> None:
 # ---------------------------------------------------------------------------------------------
 # merging
 
-OURS = status_tags_for_success(AppliedJob("etag1"), P) + media_tags(SAMPLE, CLASSIC_FIELDS, P)
+# What the callback writes for SAMPLE with every classic field, written out by hand.
+OURS: TagSet = (
+    ("media:status", "ok"),
+    ("media:etag", "etag1"),
+    ("media:duration", "61.020"),
+    ("media:resolution", "720x720"),
+    ("media:vcodec", "h264"),
+    ("media:acodec", "aac"),
+    ("media:fps", "23.976"),
+    ("media:bitrate", "335"),
+    ("media:container", "mov/mp4/m4a/3gp/3g2/mj2"),
+)
 
 
 def foreign(count: int) -> TagSet:
@@ -297,13 +354,23 @@ def test_nine_user_tags_leave_room_for_status_only() -> None:
     merged, dropped = merge_tags(foreign(9), OURS, P)
     assert merged == (*foreign(9), ("media:status", "ok"))
     assert dropped[:2] == ("etag", "duration")
-    assert len(dropped) == len(OURS) - 1
+    assert len(dropped) == 8
 
 
 def test_ten_user_tags_write_nothing() -> None:
     merged, dropped = merge_tags(foreign(10), OURS, P)
     assert merged == foreign(10)
-    assert dropped == tuple(key[len(P) :] for key, _ in OURS)
+    assert dropped == (
+        "status", "etag", "duration", "resolution", "vcodec", "acodec", "fps", "bitrate",
+        "container",
+    )  # fmt: skip
+
+
+def test_the_sample_with_every_classic_field_is_what_ours_says() -> None:
+    computed = status_tags_for_success(AppliedJob("etag1"), P) + media_tags(
+        SAMPLE, CLASSIC_FIELDS, P
+    )
+    assert computed == OURS
 
 
 def test_status_and_etag_come_first_whatever_their_position() -> None:
@@ -313,9 +380,9 @@ def test_status_and_etag_come_first_whatever_their_position() -> None:
 
 
 def test_merge_refuses_foreign_keys_among_ours_and_empty_prefix() -> None:
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="every tag we write must carry our prefix"):
         merge_tags((), (("owner", "me"),), P)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="an empty tag prefix would claim every tag on the object"):
         merge_tags((), (), "")
 
 
@@ -342,11 +409,25 @@ def tag_sets(draw: st.DrawFn) -> tuple[TagSet, TagSet]:
     return tuple(existing), tuple(ours)
 
 
+def expected_merge(existing: TagSet, ours: TagSet) -> tuple[TagSet, tuple[str, ...]]:
+    """docs/tags.md "The 10-tag limit", restated: foreign tags first and untouched; ours with
+    status then etag first, then in the given order, as many as fit in 10 and in our cap of 7;
+    with 10 foreign tags nothing changes and every field is reported left out."""
+    foreign_tags = tuple(tag for tag in existing if not tag[0].startswith(P))
+    first = [tag for name in ("status", "etag") for tag in ours if tag[0] == P + name]
+    ranked = first + [tag for tag in ours if tag not in first]
+    room = min(10 - len(foreign_tags), 7)
+    if room <= 0:
+        return existing, tuple(key[len(P) :] for key, _ in ranked)
+    return foreign_tags + tuple(ranked[:room]), tuple(key[len(P) :] for key, _ in ranked[room:])
+
+
 @given(tag_sets())
 @settings(max_examples=300)
 def test_merge_properties(sets: tuple[TagSet, TagSet]) -> None:
     existing, ours = sets
     merged, dropped = merge_tags(existing, ours, P)
+    assert (merged, dropped) == expected_merge(existing, ours)
     foreign_before = [tag for tag in existing if not tag[0].startswith(P)]
     foreign_after = [tag for tag in merged if not tag[0].startswith(P)]
     assert len(merged) <= 10
@@ -360,14 +441,13 @@ def test_merge_properties(sets: tuple[TagSet, TagSet]) -> None:
         if (P + "status", "new-status") in ours:
             assert (P + "status", "new-status") in ours_after  # never dropped below 10 foreign
     assert merge_tags(merged, ours, P) == (merged, dropped)  # idempotent
-    assert merge_tags(existing, ours, P) == (merged, dropped)  # deterministic
 
 
 def test_tag_key_refuses_bad_keys() -> None:
     assert tag_key("media:", "fps") == "media:fps"
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="tag key 'media:' is not a valid COS tag key"):
         tag_key("media:", "")
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match=r"tag key 'bad\(prefixfps' is not a valid COS tag key"):
         tag_key("bad(prefix", "fps")
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="tag key ' leadfps' is not a valid COS tag key"):
         tag_key(" lead", "fps")

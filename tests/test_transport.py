@@ -122,7 +122,7 @@ def test_override_sends_the_same_signed_request_to_the_emulator() -> None:
 def test_cos_xml_error_is_translated() -> None:
     with strict_mock() as mock:
         _get(mock, 403, body=COS_ERROR, headers={"x-cos-request-id": "from-header"})
-        with pytest.raises(CosError) as caught:
+        with pytest.raises(CosError, match=r"cos 403 AccessDenied: Access Denied\.") as caught:
             make_transport().request("cos", "GET", COS_HOST, "input/demo.mp4")
     error = caught.value
     assert type(error) is CosError
@@ -136,7 +136,7 @@ def test_ci_xml_error_is_translated_with_header_request_id_fallback() -> None:
     body = CI_ERROR.replace(b"<RequestId>ci-req-body</RequestId>", b"")
     with strict_mock() as mock:
         mock.add(responses.POST, url, status=400, body=body, headers={"x-ci-request-id": "ci-hdr"})
-        with pytest.raises(CiError) as caught:
+        with pytest.raises(CiError, match="ci 400 InvalidArgument: bad tag") as caught:
             make_transport().request("ci", "POST", CI_HOST, "/jobs", body=b"<Request/>")
     error = caught.value
     assert type(error) is CiError
@@ -151,7 +151,7 @@ def test_ci_xml_error_is_translated_with_header_request_id_fallback() -> None:
 def test_head_404_without_body_is_a_typed_not_found() -> None:
     with strict_mock() as mock:
         mock.add(responses.HEAD, URL, status=404, headers={"x-cos-request-id": "rid-404"})
-        with pytest.raises(CosNotFoundError) as caught:
+        with pytest.raises(CosNotFoundError, match="cos 404 NoSuchResource") as caught:
             make_transport().request("cos", "HEAD", COS_HOST, "input/demo.mp4")
     assert (caught.value.status, caught.value.code, caught.value.request_id) == (
         404,
@@ -164,7 +164,7 @@ def test_ci_404_is_ci_not_found() -> None:
     url = f"https://{CI_HOST}/jobs/x"
     with strict_mock() as mock:
         mock.add(responses.GET, url, status=404, body=b"<Error><Code>InvalidUrl</Code></Error>")
-        with pytest.raises(CiNotFoundError) as caught:
+        with pytest.raises(CiNotFoundError, match="ci 404 InvalidUrl") as caught:
             make_transport().request("ci", "GET", CI_HOST, "/jobs/x")
     assert caught.value.code == "InvalidUrl"
 
@@ -172,18 +172,24 @@ def test_ci_404_is_ci_not_found() -> None:
 def test_non_xml_error_body_keeps_the_status() -> None:
     with strict_mock() as mock:
         _get(mock, 418, body=b"<html>teapot</html>")
-        with pytest.raises(CosError) as caught:
+        with pytest.raises(CosError, match="cos 418 HTTP418: I'm a Teapot") as caught:
             make_transport().request("cos", "GET", COS_HOST, "input/demo.mp4")
     assert (caught.value.status, caught.value.code) == (418, "HTTP418")
 
 
 def test_strict_mock_fails_closed_on_an_unused_response() -> None:
-    with pytest.raises(AssertionError), strict_mock() as mock:
+    with (
+        pytest.raises(AssertionError, match="Not all requests have been executed"),
+        strict_mock() as mock,
+    ):
         _get(mock, 200)
 
 
 def test_dot_segment_key_is_refused_before_sending() -> None:
-    with strict_mock() as mock, pytest.raises(EventError):
+    with (
+        strict_mock() as mock,
+        pytest.raises(EventError, match=r"object key 'a/\.\.' ends in a dot segment"),
+    ):
         make_transport().request("cos", "GET", COS_HOST, "a/..")
     assert len(mock.calls) == 0
 

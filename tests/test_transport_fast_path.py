@@ -75,7 +75,7 @@ def test_one_connection_for_many_calls_and_bodies_fully_read(recorder: _Recorder
         assert len(transport.request("cos", "GET", COS_HOST, "a.mp4").content) == 70_000
     transport.request("cos", "HEAD", COS_HOST, "a.mp4")
     transport.request("cos", "PUT", COS_HOST, "a.mp4", params={"tagging": ""}, body=b"<T/>")
-    with pytest.raises(CosNotFoundError):
+    with pytest.raises(CosNotFoundError, match="cos 404 NoSuchResource"):
         transport.request("cos", "GET", COS_HOST, "missing.mp4")
     transport.request("cos", "DELETE", COS_HOST, "a.mp4", params={"tagging": ""})
     assert recorder.connections == 1

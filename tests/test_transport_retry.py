@@ -42,7 +42,10 @@ def test_connection_error_becomes_transport_error_after_retries() -> None:
     with strict_mock(ordered=True) as mock:
         for _ in range(3):
             _get(mock, 200, body=requests.ConnectionError("refused"))
-        with pytest.raises(TransportError) as caught:
+        with pytest.raises(
+            TransportError,
+            match=r"myqcloud\.com: ConnectionError$",
+        ) as caught:
             make_transport(clock, max_attempts=3).request("cos", "GET", COS_HOST, "input/demo.mp4")
     assert isinstance(caught.value.__cause__, requests.ConnectionError)
     assert clock.sleeps == [0.2, 0.4]
@@ -62,7 +65,10 @@ def test_other_requests_errors_are_not_retried() -> None:
     clock = FakeClock()
     with strict_mock() as mock:
         _get(mock, 200, body=requests.exceptions.InvalidHeader("bad"))
-        with pytest.raises(TransportError) as caught:
+        with pytest.raises(
+            TransportError,
+            match=r"GET examplebucket-1250000000\.cos\.ap-guangzhou\.myqcloud\.com: InvalidHeader",
+        ) as caught:
             make_transport(clock).request("cos", "GET", COS_HOST, "input/demo.mp4")
     assert isinstance(caught.value.__cause__, requests.exceptions.InvalidHeader)
     assert clock.sleeps == []
@@ -95,7 +101,7 @@ def test_503_until_attempts_run_out_raises_the_last_error() -> None:
     with strict_mock(ordered=True) as mock:
         for _ in range(4):
             _get(mock, 503, body=b"<Error><Code>ServiceUnavailable</Code></Error>")
-        with pytest.raises(CosError) as caught:
+        with pytest.raises(CosError, match=r"^cos 503 ServiceUnavailable$") as caught:
             make_transport(clock).request("cos", "GET", COS_HOST, "input/demo.mp4")
     assert (caught.value.status, caught.value.code) == (503, "ServiceUnavailable")
     assert clock.sleeps == [pytest.approx(0.2), pytest.approx(0.4), pytest.approx(0.8)]
@@ -106,7 +112,7 @@ def test_backoff_is_capped_by_max_delay_and_scaled_by_jitter() -> None:
     with strict_mock(ordered=True) as mock:
         for _ in range(5):
             _get(mock, 500)
-        with pytest.raises(CosError):
+        with pytest.raises(CosError, match="cos 500 HTTP500: Internal Server Error"):
             make_transport(
                 clock, jitter=0.25, max_attempts=5, base_delay_s=1.0, max_delay_s=3.0
             ).request("cos", "GET", COS_HOST, "input/demo.mp4")
@@ -118,7 +124,7 @@ def test_other_4xx_is_never_retried(status: int) -> None:
     clock = FakeClock()
     with strict_mock() as mock:
         _get(mock, status, body=COS_ERROR)
-        with pytest.raises(CosError):
+        with pytest.raises(CosError, match=f"cos {status} AccessDenied"):
             make_transport(clock).request("cos", "GET", COS_HOST, "input/demo.mp4")
     assert len(mock.calls) == 1
     assert clock.sleeps == []
@@ -129,7 +135,7 @@ def test_deadline_stops_retrying() -> None:
     with strict_mock(ordered=True) as mock:
         _get(mock, 503)
         _get(mock, 503)
-        with pytest.raises(CosError) as caught:
+        with pytest.raises(CosError, match="cos 503 HTTP503: Service Unavailable") as caught:
             # sleeps 0.2 (ends at +0.2 <= +0.5), then 0.4 would end at +0.6 > +0.5: stop
             make_transport(clock).request(
                 "cos", "GET", COS_HOST, "input/demo.mp4", deadline=T0 + 0.5
@@ -143,7 +149,10 @@ def test_deadline_stops_retrying_connection_errors_too() -> None:
     clock = FakeClock()
     with strict_mock() as mock:
         _get(mock, 200, body=requests.ConnectTimeout("no route"))
-        with pytest.raises(TransportError):
+        with pytest.raises(
+            TransportError,
+            match=r"GET examplebucket-1250000000\.cos\.ap-guangzhou\.myqcloud\.com: ConnectTimeout",
+        ):
             make_transport(clock).request(
                 "cos", "GET", COS_HOST, "input/demo.mp4", deadline=T0 + 0.1
             )

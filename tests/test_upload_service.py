@@ -178,6 +178,25 @@ def test_already_tagged_for_this_etag_submits_nothing(log_lines: list[str]) -> N
     assert decisions(log_lines)[0]["reason"] == "already-tagged"
 
 
+@pytest.mark.parametrize(
+    ("applied", "submits"),
+    [
+        # the sample upload's eventTime is 1732500123 = 2024-11-25T02:02:03Z
+        (f"{DEMO_ETAG}/20241125T020202Z/j1", False),  # job created 1 s before: the clock skew
+        (f"{DEMO_ETAG}/20241125T020204Z/j1", False),  # after the upload: its own result
+        (f"{DEMO_ETAG}/20241125T020201Z/j1", True),  # 2 s before: an earlier upload's result
+        (f"{DEMO_ETAG}/20241124T020203Z/j1", True),  # same bytes uploaded again a day later
+    ],
+)
+def test_a_result_for_this_etag_counts_only_from_this_upload_on(
+    applied: str, submits: bool
+) -> None:
+    tags: TagSet = (("media:status", "ok"), ("media:etag", applied))
+    jobs = upload_jobs()
+    run(load_event("cos_put"), store=upload_store({DEMO_KEY: tags}), jobs=jobs)
+    assert len(jobs.submitted) == (1 if submits else 0)
+
+
 def test_a_failed_result_for_this_etag_also_counts_as_done() -> None:
     tags: TagSet = (("media:status", "failed:ResourceNotSupported"), ("media:etag", DEMO_ETAG))
     jobs = upload_jobs()
@@ -312,7 +331,8 @@ def test_transient_failure_raises_after_every_record_was_tried(
 ) -> None:
     """Without a hand-on (no SCF identity), SCF's own retry is the fallback."""
     jobs = upload_jobs(errors={"videos/2024/11/big-lecture.mov": error})
-    with pytest.raises(TransientSubmitError) as caught:
+    one_left = r"^1 record\(s\) not submitted, SCF will retry: 'videos/2024/11/big-lecture\.mov'$"
+    with pytest.raises(TransientSubmitError, match=one_left) as caught:
         run(load_event("cos_multipart"), jobs=jobs)
     assert [item[2].object_key for item in jobs.submitted] == [
         "videos/2024/11/big-lecture.mov",
@@ -338,7 +358,10 @@ def test_permanent_and_transient_together_raise_for_the_transient_only() -> None
             "audio/2024/11/podcast-ep12.m4a": CiError(500, "InternalError"),
         }
     )
-    with pytest.raises(TransientSubmitError) as caught:
+    with pytest.raises(
+        TransientSubmitError,
+        match=r"1 record\(s\) not submitted, SCF will retry: 'audio/2024/11/podcast-ep12\.m4a'",
+    ) as caught:
         run(load_event("cos_multipart"), jobs=jobs)
     assert caught.value.failed_keys == ("audio/2024/11/podcast-ep12.m4a",)
 
@@ -356,10 +379,12 @@ def test_a_broken_record_is_skipped_and_the_others_submitted(log_lines: list[str
     assert line["outcome"] == "skipped" and line["reason"] == skipped["reason"]
 
 
-def test_not_a_cos_event_is_logged_and_ignored(log_lines: list[str]) -> None:
-    assert run({"hello": "world"}) == {
+def test_not_a_cos_event_is_logged_and_reported_skipped(log_lines: list[str]) -> None:
+    summary = run({"hello": "world"})
+    (skip,) = summary.pop("skipped")
+    assert skip["key"] is None and skip["reason"].startswith("not-a-cos-event")
+    assert summary == {
         "submitted": [],
-        "skipped": [],
         "failed": [],
         "handed_on": [],
         "unsubmitted": [],
@@ -369,7 +394,7 @@ def test_not_a_cos_event_is_logged_and_ignored(log_lines: list[str]) -> None:
 
 def test_no_record_is_started_after_the_deadline() -> None:
     jobs, store = upload_jobs(), upload_store()
-    with pytest.raises(TransientSubmitError) as caught:
+    with pytest.raises(TransientSubmitError, match=r"2 record\(s\) not submitted") as caught:
         run(load_event("cos_multipart"), jobs=jobs, store=store, deadline=T0 - 1)
     assert jobs.submitted == []
     assert store.calls == []
@@ -398,7 +423,10 @@ class SlowJobs(FakeMediaJobs):
 def test_time_runs_out_between_records() -> None:
     clock = Clock()
     jobs = SlowJobs(clock, 5.0)
-    with pytest.raises(TransientSubmitError) as caught:
+    with pytest.raises(
+        TransientSubmitError,
+        match=r"1 record\(s\) not submitted, SCF will retry: 'audio/2024/11/podcast-ep12\.m4a'",
+    ) as caught:
         run(load_event("cos_multipart"), jobs=jobs, clock=clock, deadline=T0 + 3)
     assert [item[2].object_key for item in jobs.submitted] == ["videos/2024/11/big-lecture.mov"]
     assert caught.value.failed_keys == ("audio/2024/11/podcast-ep12.m4a",)

@@ -33,8 +33,18 @@ def test_round_trip() -> None:
 
 
 def test_too_long_is_refused() -> None:
-    with pytest.raises(EventError):
+    with pytest.raises(EventError, match="would be 1210 characters"):
         encode_user_data("%" * 400, 1)
+
+
+def test_the_limit_is_1024_characters_exactly() -> None:
+    # "mt1;e=" + etag + ";s=1": 10 characters around the ETag
+    longest = encode_user_data("a" * 1014, 1)
+    assert len(longest) == 1024
+    assert decode_user_data(longest) == UserDataFacts("a" * 1014, 1)
+    with pytest.raises(EventError, match="would be 1025 characters"):
+        encode_user_data("a" * 1015, 1)
+    assert decode_user_data("mt1;e=" + "a" * 1015 + ";s=1") is None  # one over: not ours
 
 
 def test_negative_size_is_refused() -> None:
@@ -78,18 +88,30 @@ def test_unknown_fields_are_ignored() -> None:
     assert decode_user_data("mt1;e=abc;s=1;z=later") == UserDataFacts("abc", 1, None)
 
 
+SAFE = set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-")
+
+
+def encoded_length(value: str) -> int:
+    """The contract's percent-encoding, counted: a safe character is 1, any other 3 per byte."""
+    return sum(1 if char in SAFE else 3 * len(char.encode("utf-8")) for char in value)
+
+
 @given(
     etag=st.text(min_size=1, max_size=80),
     size=st.integers(min_value=0, max_value=2**63),
     version=st.one_of(st.none(), st.text(min_size=1, max_size=60)),
 )
-def test_any_value_round_trips_as_printable_ascii(
+def test_any_value_round_trips_as_printable_ascii_or_is_refused_for_its_length(
     etag: str, size: int, version: str | None
 ) -> None:
-    try:
-        text = encode_user_data(etag, size, version)
-    except EventError:
-        return  # only when the encoded text would exceed 1024 characters
-    assert len(text) <= 1024
+    expected = len("mt1;e=;s=") + encoded_length(etag) + len(str(size))
+    if version:
+        expected += len(";v=") + encoded_length(version)
+    if expected > 1024:
+        with pytest.raises(EventError, match=f"would be {expected} characters"):
+            encode_user_data(etag, size, version)
+        return
+    text = encode_user_data(etag, size, version)
+    assert len(text) == expected
     assert re.fullmatch(r"[\x20-\x7e]*", text)
     assert decode_user_data(text) == UserDataFacts(etag, size, version)

@@ -100,27 +100,30 @@ def test_submit_body_keeps_a_carriage_return_in_a_key_as_a_reference() -> None:
 def test_characters_xml_cannot_carry_are_refused(bad: str) -> None:
     with pytest.raises(EventError, match=r"XML 1\.0"):
         submit_body(object_key=bad)
-    with pytest.raises(EventError):
+    with pytest.raises(EventError, match=r"which XML 1\.0 cannot carry"):
         submit_body(callback_url="https://h/" + bad)
 
 
+USER_DATA_RULE = "UserData must be at most 1024 printable ASCII characters"
+
+
 @pytest.mark.parametrize(
-    ("overrides", "error"),
+    ("overrides", "error", "reason"),
     [
-        ({"object_key": ""}, EventError),
-        ({"user_data": "x" * 1025}, EventError),
-        ({"user_data": "caf\u00e9"}, EventError),
-        ({"user_data": "line\nbreak"}, EventError),
-        ({"job_level": 3}, ValueError),
-        ({"job_level": True}, ValueError),
-        ({"callback_format": "json"}, ValueError),
-        ({"callback_url": ""}, ValueError),
+        ({"object_key": ""}, EventError, "object key is empty"),
+        ({"user_data": "x" * 1025}, EventError, USER_DATA_RULE),
+        ({"user_data": "caf\u00e9"}, EventError, USER_DATA_RULE),
+        ({"user_data": "line\nbreak"}, EventError, USER_DATA_RULE),
+        ({"job_level": 3}, ValueError, "JobLevel must be one of [0, 1, 2], not 3"),
+        ({"job_level": True}, ValueError, "JobLevel must be one of [0, 1, 2], not True"),
+        ({"callback_format": "json"}, ValueError, "CallBackFormat must be JSON or XML, not 'json'"),
+        ({"callback_url": ""}, ValueError, "callback URL is empty"),
     ],
 )
 def test_submit_body_refuses_bad_arguments(
-    overrides: dict[str, Any], error: type[Exception]
+    overrides: dict[str, Any], error: type[Exception], reason: str
 ) -> None:
-    with pytest.raises(error):
+    with pytest.raises(error, match=re.escape(reason)):
         submit_body(**overrides)
 
 
@@ -188,20 +191,28 @@ def test_parse_tagging_fixtures(fixture: str, expected: tuple[tuple[str, str], .
 def test_parse_tagging_keeps_an_empty_value_and_tolerates_no_tag_set() -> None:
     body = b"<Tagging><TagSet><Tag><Key>k</Key><Value/></Tag></TagSet></Tagging>"
     assert parse_tagging(body) == (("k", ""),)
+    no_value = b"<Tagging><TagSet><Tag><Key>k</Key></Tag></TagSet></Tagging>"
+    assert parse_tagging(no_value) == (("k", ""),)  # no <Value> at all: an empty value
     assert parse_tagging(b"<Tagging/>") == ()
 
 
+TAG_RULE = "a <Tag> needs a text <Key> and a text <Value>"
+
+
 @pytest.mark.parametrize(
-    "body",
+    ("body", "reason"),
     [
-        b"<Tagging><TagSet><Tag><Value>v</Value></Tag></TagSet></Tagging>",
-        b"<Tagging><TagSet><Tag><Key><b>x</b></Key><Value>v</Value></Tag></TagSet></Tagging>",
-        b"<Tagging><TagSet>text</TagSet></Tagging>",
-        b"<Error><Code>NoSuchTagSet</Code></Error>",
+        (b"<Tagging><TagSet><Tag><Value>v</Value></Tag></TagSet></Tagging>", TAG_RULE),
+        (
+            b"<Tagging><TagSet><Tag><Key><b>x</b></Key><Value>v</Value></Tag></TagSet></Tagging>",
+            TAG_RULE,
+        ),
+        (b"<Tagging><TagSet>text</TagSet></Tagging>", "TagSet has text where elements were"),
+        (b"<Error><Code>NoSuchTagSet</Code></Error>", "expected <Tagging>, got <Error>"),
     ],
 )
-def test_parse_tagging_refuses_other_shapes(body: bytes) -> None:
-    with pytest.raises(MalformedBodyError):
+def test_parse_tagging_refuses_other_shapes(body: bytes, reason: str) -> None:
+    with pytest.raises(MalformedBodyError, match=re.escape(reason)):
         parse_tagging(body)
 
 
@@ -318,21 +329,33 @@ def test_parse_job_list_with_next_token() -> None:
     assert page.next_token == "Y3Vyc29yLTI="
 
 
+@pytest.mark.parametrize(("text", "token"), [("  ", None), (" abc= ", "abc="), ("", None)])
+def test_next_token_is_stripped_and_blank_means_none(text: str, token: str | None) -> None:
+    body = f"<Response><NextToken>{text}</NextToken></Response>".encode()
+    assert parse_jobs_response(body).next_token == token
+
+
 def test_parse_empty_job_list() -> None:
     assert parse_jobs_response(load_fixture("ci_jobs_list_empty.xml")) == JobsPage()
 
 
 @pytest.mark.parametrize(
-    "body",
+    ("body", "reason"),
     [
-        b"<Response><JobsDetail><State>Success</State></JobsDetail></Response>",
-        b"<Response><JobsDetail><JobId>j1</JobId><State/></JobsDetail></Response>",
-        b"<Response><JobsDetail>text</JobsDetail></Response>",
-        b"<Error><Code>InvalidArgument</Code></Error>",
+        (
+            b"<Response><JobsDetail><State>Success</State></JobsDetail></Response>",
+            "JobsDetail without JobId or State",
+        ),
+        (
+            b"<Response><JobsDetail><JobId>j1</JobId><State/></JobsDetail></Response>",
+            "JobsDetail without JobId or State",
+        ),
+        (b"<Response><JobsDetail>text</JobsDetail></Response>", "JobsDetail has text where"),
+        (b"<Error><Code>InvalidArgument</Code></Error>", "expected <Response>, got <Error>"),
     ],
 )
-def test_parse_jobs_response_refuses_what_is_not_a_job(body: bytes) -> None:
-    with pytest.raises(MalformedBodyError):
+def test_parse_jobs_response_refuses_what_is_not_a_job(body: bytes, reason: str) -> None:
+    with pytest.raises(MalformedBodyError, match=re.escape(reason)):
         parse_jobs_response(body)
 
 
@@ -369,25 +392,51 @@ def test_parse_list_bucket_decodes_url_encoded_keys() -> None:
     assert page.is_truncated is False
 
 
+@pytest.mark.parametrize(
+    ("text", "truncated"),
+    [
+        ("true", True),
+        ("True", True),  # COS documents lower case; other spellings must not end the listing
+        ("TRUE", True),
+        (" true\n ", True),  # padded (a pretty-printed answer)
+        ("false", False),
+        ("False", False),
+        ("", False),
+        ("yes", False),
+    ],
+)
+def test_is_truncated_is_read_case_and_space_insensitively(text: str, truncated: bool) -> None:
+    body = (
+        "<ListBucketResult><Name>b</Name><IsTruncated>" + text + "</IsTruncated>"
+        "<NextMarker>k</NextMarker></ListBucketResult>"
+    ).encode()
+    assert parse_list_bucket(body).is_truncated is truncated
+
+
 def test_parse_empty_list_bucket() -> None:
     assert parse_list_bucket(load_fixture("cos_list_bucket_empty.xml")) == BucketPage(
         objects=(), is_truncated=False
     )
 
 
+NO_SIZE = "<Contents> 'k' has no valid <Size>"
+
+
 @pytest.mark.parametrize(
-    "contents",
+    ("contents", "reason"),
     [
-        b"<Contents><Size>1</Size></Contents>",
-        b"<Contents><Key>k</Key></Contents>",
-        b"<Contents><Key>k</Key><Size>-1</Size></Contents>",
-        b"<Contents><Key>k</Key><Size>1.5</Size></Contents>",
-        b"<Contents><Key>k</Key><Size>" + b"9" * 5000 + b"</Size></Contents>",
-        b"<Contents><Key>k</Key><Size>\xd9\xa1</Size></Contents>",  # an Arabic-Indic digit
+        (b"<Contents><Size>1</Size></Contents>", "a <Contents> entry has no <Key>"),
+        (b"<Contents><Key>k</Key></Contents>", NO_SIZE),
+        (b"<Contents><Key>k</Key><Size>-1</Size></Contents>", NO_SIZE),
+        (b"<Contents><Key>k</Key><Size>1.5</Size></Contents>", NO_SIZE),
+        (b"<Contents><Key>k</Key><Size>" + b"9" * 5000 + b"</Size></Contents>", NO_SIZE),
+        (b"<Contents><Key>k</Key><Size>\xd9\xa1</Size></Contents>", NO_SIZE),  # Arabic-Indic 1
     ],
 )
-def test_parse_list_bucket_refuses_entries_without_key_or_size(contents: bytes) -> None:
-    with pytest.raises(MalformedBodyError):
+def test_parse_list_bucket_refuses_entries_without_key_or_size(
+    contents: bytes, reason: str
+) -> None:
+    with pytest.raises(MalformedBodyError, match=re.escape(reason)):
         parse_list_bucket(b"<ListBucketResult>" + contents + b"</ListBucketResult>")
 
 
@@ -407,9 +456,19 @@ def test_parse_xml_accepts_text_and_utf8_bytes_with_prolog() -> None:
     assert parse_xml(body.encode()).find("b").text == "视频"  # type: ignore[union-attr]
 
 
-@pytest.mark.parametrize("body", [b"", b"<a>", b"<a></b>", b"not xml", b"<a>\xff</a>", b"<a/><b/>"])
-def test_parse_xml_refuses_broken_xml(body: bytes) -> None:
-    with pytest.raises(MalformedBodyError) as caught:
+@pytest.mark.parametrize(
+    ("body", "reason"),
+    [
+        (b"", "no element found"),
+        (b"<a>", "no element found"),
+        (b"<a></b>", "mismatched tag"),
+        (b"not xml", "syntax error"),
+        (b"<a>\xff</a>", "not well-formed \\(invalid token\\)"),
+        (b"<a/><b/>", "junk after document element"),
+    ],
+)
+def test_parse_xml_refuses_broken_xml(body: bytes, reason: str) -> None:
+    with pytest.raises(MalformedBodyError, match="XML is not well-formed: " + reason) as caught:
         parse_xml(body)
     assert not isinstance(caught.value, XmlSecurityError)
 
@@ -440,7 +499,7 @@ PARSERS: dict[str, Callable[[bytes], object]] = {
 def test_every_parser_refuses_dtds_entities_and_external_references(
     parser: Callable[[bytes], object], fixture: str
 ) -> None:
-    with pytest.raises(XmlSecurityError):
+    with pytest.raises(XmlSecurityError, match="refused XML: DTDForbidden"):
         parser(load_fixture(fixture))
 
 
@@ -448,7 +507,7 @@ def test_every_parser_refuses_dtds_entities_and_external_references(
 def test_every_response_parser_refuses_an_attack_in_utf16(name: str) -> None:
     # (parse_callback_body sniffs for '<' or '{' and refuses UTF-16 before parsing at all)
     body = load_fixture("attack_xxe.xml").decode().replace('<?xml version="1.0"?>\n', "")
-    with pytest.raises(XmlSecurityError):
+    with pytest.raises(XmlSecurityError, match="refused XML: DTDForbidden"):
         PARSERS[name](body.encode("utf-16"))
 
 

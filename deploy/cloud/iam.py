@@ -16,7 +16,14 @@ from typing import Any
 from deploy.cloud.changes import ChangeSet
 from deploy.cloud.deployment import Deployment
 from deploy.cloud.errors import CloudApiError, SetupError
-from deploy.cloud.policy_documents import TRUST_POLICY, differences, parse_document
+from deploy.cloud.policy_documents import (
+    TRUST_POLICY,
+    UPLOAD_FUNCTION_KEY,
+    differences,
+    parse_document,
+    render_policy,
+    result_location_of,
+)
 from deploy.cloud.target import DeployTarget
 
 ROLE_NOT_FOUND = ("InvalidParameter.RoleNotExist", "ResourceNotFound")
@@ -51,6 +58,23 @@ def policy_name(target: DeployTarget) -> str:
 
 def _text(document: dict[str, Any]) -> str:
     return json.dumps(document, separators=(",", ":"))
+
+
+def wanted_policy(dep: Deployment, template: str, identity: AccountIdentity) -> dict[str, Any]:
+    """deploy/cam-policy.json for this deployment: its bucket, account and upload function, and
+    the result documents' grant when the functions set MEDIA_TAGGER_RESULT_DOCUMENT."""
+    target = dep.target
+    upload = dep.spec(UPLOAD_FUNCTION_KEY)
+    return render_policy(
+        template,
+        target.region,
+        identity.appid,
+        target.bucket,
+        identity.owner_uin,
+        namespace=upload.namespace,
+        upload_function=upload.name,
+        result_document=result_location_of([spec.environment for spec in dep.specs()]),
+    )
 
 
 def account_identity(changes: ChangeSet, target: DeployTarget) -> AccountIdentity:

@@ -1,6 +1,10 @@
 """CAM documents as data: the SCF trust policy, deploy/cam-policy.json rendered for one bucket, and
 a comparison that says exactly what an existing document grants beyond (or lacks against) ours.
 
+With result documents on (MEDIA_TAGGER_RESULT_DOCUMENT in the functions' environment) the rendered
+policy also grants ``cos:PutObject`` and ``cos:HeadObject`` on ``<prefix>*`` of the document
+bucket, and nothing else; with it off there is no PutObject anywhere in the policy.
+
 Documents are compared as sets of grants (effect, action, resource, condition), so statement
 order and grouping do not matter, and CAM's read-back spellings (``name/cos:HeadObject``, a
 string for a one-item list, a URL-encoded document) compare equal to ours. Pure: no I/O.
@@ -10,11 +14,14 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 from urllib.parse import unquote
 
 from deploy.cloud.errors import SetupError
+from shared.errors import ConfigError
+from shared.settings.functions import RESULT_DOCUMENT, result_document_setting
+from shared.settings.result_document import ResultLocation
 
 SCF_SERVICE = "scf.qcloud.com"
 TRUST_POLICY: dict[str, Any] = {
@@ -27,22 +34,66 @@ TRUST_POLICY: dict[str, Any] = {
         }
     ],
 }
-PLACEHOLDERS = ("<region>", "<appid>", "<bucket>", "<owner-uin>")
+PLACEHOLDERS = (
+    "<region>", "<appid>", "<bucket>", "<owner-uin>", "<namespace>", "<upload-function>"
+)  # fmt: skip
+UPLOAD_FUNCTION_KEY = "submit_on_upload"  # serverless.yml's instance that invokes itself (hand-on)
 _LEFTOVER = re.compile(r"<[a-z-]+>")
 Grant = tuple[str, str, str, str]
+DOCUMENT_ACTIONS = ("cos:HeadObject", "cos:PutObject")
+
+
+def result_location_of(environments: Sequence[Mapping[str, str]]) -> ResultLocation | None:
+    """The functions' MEDIA_TAGGER_RESULT_DOCUMENT; they must agree: the upload function must
+    know the location the callback writes to, or a document could start a job (a loop)."""
+    values = {environment.get(RESULT_DOCUMENT, "").strip() for environment in environments}
+    if len(values) > 1:
+        raise SetupError(
+            f"serverless.yml: every function needs the same {RESULT_DOCUMENT} (or none): the "
+            "upload function refuses what is under it, reconcile writes there like the callback"
+        )
+    value = values.pop() if values else ""
+    try:
+        return result_document_setting({RESULT_DOCUMENT: value})
+    except ConfigError as exc:
+        raise SetupError(f"serverless.yml: {exc}") from exc
+
+
+def document_statement(location: ResultLocation, region: str, appid: str) -> dict[str, Any]:
+    """The grant result documents need: write and stamp-read under the prefix, nothing more."""
+    if location.bucket.rsplit("-", 1)[1] != appid:
+        raise SetupError(
+            f"{RESULT_DOCUMENT}: the document bucket must belong to this account (appid {appid})"
+        )
+    resource = f"qcs::cos:{region}:uid/{appid}:{location.bucket}/{location.prefix}*"
+    return {"effect": "allow", "action": list(DOCUMENT_ACTIONS), "resource": [resource]}
 
 
 def render_policy(
-    template: str, region: str, appid: str, bucket: str, owner_uin: str
+    template: str,
+    region: str,
+    appid: str,
+    bucket: str,
+    owner_uin: str,
+    *,
+    namespace: str = "",
+    upload_function: str = "",
+    result_document: ResultLocation | None = None,
 ) -> dict[str, Any]:
-    """deploy/cam-policy.json with its placeholders filled in."""
+    """deploy/cam-policy.json with its placeholders filled in (``upload_function`` and
+    ``namespace`` name the function that may invoke itself to hand records on), and the
+    document grant when result documents are on."""
     text = template
-    for placeholder, value in zip(PLACEHOLDERS, (region, appid, bucket, owner_uin)):
-        text = text.replace(placeholder, value)
+    values = (region, appid, bucket, owner_uin, namespace, upload_function)
+    for placeholder, value in zip(PLACEHOLDERS, values):
+        if value:
+            text = text.replace(placeholder, value)
     leftover = _LEFTOVER.search(text)
     if leftover:
         raise SetupError(f"deploy/cam-policy.json has an unknown placeholder {leftover.group()}")
     document: dict[str, Any] = json.loads(text)
+    if result_document is not None:
+        document["statement"].append(document_statement(result_document, region, appid))
     return document
 
 

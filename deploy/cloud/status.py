@@ -33,10 +33,10 @@ from deploy.cloud.iam import (
     iam_stops,
     observe_iam,
     policy_name,
+    wanted_policy,
 )
 from deploy.cloud.manifest import FunctionSpec
 from deploy.cloud.media_processing import MediaProcessing, check_media_processing, describe
-from deploy.cloud.policy_documents import render_policy
 from deploy.cloud.triggers import (
     function_url,
     is_current,
@@ -88,9 +88,7 @@ class StatusReport:
 def report_foundations(report: StatusReport, media: MediaProcessing, policy_template: str) -> None:
     dep, target = report.dep, report.dep.target
     identity = account_identity(dep.changes, target)
-    wanted = render_policy(
-        policy_template, target.region, identity.appid, target.bucket, identity.owner_uin
-    )
+    wanted = wanted_policy(dep, policy_template, identity)
     iam = observe_iam(dep.changes, target)
     report.check(iam.role is not None, f"CAM role {target.role} exists")
     report.check(iam.policy_id is not None, f"CAM policy {policy_name(target)} exists")

@@ -32,6 +32,7 @@ from deploy.cloud.iam import (
     iam_stops,
     observe_iam,
     service_role_stop,
+    wanted_policy,
 )
 from deploy.cloud.manifest import FunctionSpec
 from deploy.cloud.media_processing import (
@@ -40,7 +41,6 @@ from deploy.cloud.media_processing import (
     enable_media_processing,
     media_processing_stop,
 )
-from deploy.cloud.policy_documents import render_policy
 from deploy.cloud.triggers import converge_triggers, read_function_url
 from shared.settings.functions import CALLBACK_SECRET
 
@@ -60,9 +60,7 @@ def observe(dep: Deployment, media: MediaProcessing, policy_template: str) -> Ob
         dep.package(key)  # every zip exists before anything is read or written
     identity = account_identity(dep.changes, dep.target)
     target = dep.target
-    wanted = render_policy(
-        policy_template, target.region, identity.appid, target.bucket, identity.owner_uin
-    )
+    wanted = wanted_policy(dep, policy_template, identity)
     iam = observe_iam(dep.changes, target)
     enabled = check_media_processing(media, target)
     functions = {spec.key: get_function(dep, spec.name, spec.namespace) for spec in dep.specs()}

@@ -1,5 +1,8 @@
 """The emulator's Cloud Infinite job API: POST /jobs, GET /jobs/<ids>, GET /jobs?tag=MediaInfo.
 
+GET /jobs also filters by ``inventoryTriggerJobId`` (a batch's per-object jobs, ci-facts.md 8.2);
+the batch paths (/inventorytriggerjob) go to ``emulator.ci.batch_api`` when the server has one.
+
 Replies have the shapes of cos-ci-api.md 2.2-2.4 (JobsDetail, NonExistJobIds, NextToken); queue
 paths (GET /queue, PUT /queue/<id>) go to ``emulator.ci.queue_api``. A submit is checked in this
 order: Content-Type and body (``request_body``), the input object (``submit_rules``), then the
@@ -42,7 +45,7 @@ def _jobs_reply(nodes: list[XmlNode]) -> Reply:
     return Reply(200, [("Content-Type", XML_CONTENT_TYPE)], to_xml("Response", nodes))
 
 
-def _user_data(operation: dict[str, Any]) -> str | None:
+def user_data_of(operation: dict[str, Any]) -> str | None:
     value = operation.get("UserData")
     if value is None:
         return None
@@ -53,7 +56,7 @@ def _user_data(operation: dict[str, Any]) -> str | None:
     return value
 
 
-def _callback(tree: dict[str, Any]) -> tuple[str | None, str]:
+def callback_of(tree: dict[str, Any]) -> tuple[str | None, str]:
     url = leaf(tree, "CallBack") or None
     fmt = leaf(tree, "CallBackFormat") or "XML"
     if fmt not in ("XML", "JSON"):
@@ -67,7 +70,7 @@ def _callback(tree: dict[str, Any]) -> tuple[str | None, str]:
     return url, fmt
 
 
-def _creation_time(value: str | None, name: str) -> float | None:
+def parse_ci_time(value: str | None, name: str) -> float | None:
     if not value:
         return None
     try:  # a raw '+' in a query string arrives as a space
@@ -76,7 +79,7 @@ def _creation_time(value: str | None, name: str) -> float | None:
         raise invalid(f"{name} must look like 2001-01-01T00:00:00+0800") from exc
 
 
-def _page_size(value: str | None) -> int:
+def page_size_of(value: str | None) -> int:
     if value is None or value == "":
         return DEFAULT_PAGE_SIZE
     if not value.isdigit() or not 1 <= int(value) <= MAX_PAGE_SIZE:
@@ -102,7 +105,9 @@ class CiApi:
         *,
         object_exists: Callable[[str, str], bool],
         missing_object: str = REFUSE_MISSING,
+        batches: Callable[[ApiRequest], Reply] | None = None,
     ) -> None:
+        self._batches = batches  # /inventorytriggerjob (emulator.ci.batch_api)
         self._jobs = jobs
         self._queue = queue
         self._queue_api = QueueApi(queue)
@@ -120,6 +125,8 @@ class CiApi:
             return self._describe(request, request.path[len("/jobs/") :])
         elif request.path == "/queue" or request.path.startswith("/queue/"):
             return self._queue_api.handle(request)
+        elif request.path.startswith("/inventorytriggerjob") and self._batches is not None:
+            return self._batches(request)
         raise ServiceError(404, "InvalidUrl", f"{request.method} {request.path} is not a CI API")
 
     def _create(self, request: ApiRequest) -> Reply:
@@ -137,8 +144,8 @@ class CiApi:
         queue_id = leaf(tree, "QueueId") or DEFAULT_QUEUE_ID
         if queue_id != DEFAULT_QUEUE_ID:
             raise invalid(f"QueueId {queue_id} does not exist")
-        url, fmt = _callback(tree)
-        user_data = _user_data(operation)
+        url, fmt = callback_of(tree)
+        user_data = user_data_of(operation)
         check_input_object(
             object_key,
             exists=lambda: self._object_exists(request.bucket, object_key),
@@ -177,7 +184,7 @@ class CiApi:
         order = request.param("orderByTime") or "Desc"
         if order not in ("Desc", "Asc"):
             raise invalid("orderByTime must be Desc or Asc")
-        size = _page_size(request.param("size"))
+        size = page_size_of(request.param("size"))
         wanted = _JobFilter.from_request(request)
         jobs = [job for job in self._jobs.all() if wanted.matches(job)]
         if order == "Desc":
@@ -202,16 +209,18 @@ class _JobFilter:
     end: float | None
     input_object: str | None
     queue_id: str | None
+    batch_id: str | None
 
     @classmethod
     def from_request(cls, request: ApiRequest) -> _JobFilter:
         return cls(
             bucket=request.bucket,
             states=_states(request.param("states")),
-            start=_creation_time(request.param("startCreationTime"), "startCreationTime"),
-            end=_creation_time(request.param("endCreationTime"), "endCreationTime"),
+            start=parse_ci_time(request.param("startCreationTime"), "startCreationTime"),
+            end=parse_ci_time(request.param("endCreationTime"), "endCreationTime"),
             input_object=request.param("inputObject") or None,
             queue_id=request.param("queueId") or None,
+            batch_id=request.param("inventoryTriggerJobId") or None,
         )
 
     def matches(self, job: JobRecord) -> bool:
@@ -223,4 +232,5 @@ class _JobFilter:
             and (self.end is None or created <= self.end)
             and (self.input_object is None or job.object_key == self.input_object)
             and (self.queue_id is None or job.queue_id == self.queue_id)
+            and (self.batch_id is None or job.batch_id == self.batch_id)
         )

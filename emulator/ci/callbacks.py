@@ -5,7 +5,8 @@ The body has one of the documented shapes (``emulator.ci.callback_shapes``).
 One attempt per callback and no retry, as CI documents none. Only loopback URLs are accepted
 (``is_loopback_url``): the emulator never sends traffic off this machine. ``Faults`` decides
 whether a callback is dropped, duplicated or held back and delivered in reverse order. Held
-callbacks are released when the window fills, on ``flush_held`` or after ``max_hold_s``.
+callbacks are released when the window fills, on ``flush_held`` or after ``max_hold_s``. A test
+may park every callback and release each one when it chooses (``park``, ``release``).
 This module must not build job state; it only delivers snapshots it is given.
 """
 
@@ -100,6 +101,8 @@ class CallbackDispatcher:
         self._in_flight = 0
         self._held: list[Callback] = []
         self._timer: threading.Timer | None = None
+        self._parking = False
+        self._parked: dict[str, list[Callback]] = {}
         self._counters = {"callbacks_sent": 0, "callbacks_failed": 0}
 
     @property
@@ -111,8 +114,32 @@ class CallbackDispatcher:
         with self._lock:
             return dict(self._counters)
 
+    def park(self, enabled: bool = True) -> None:
+        """A test hook: while on, every callback is parked until ``release(job_id)`` delivers it
+        (parked callbacks do not count as in flight, so the emulator can go idle meanwhile)."""
+        with self._lock:
+            self._parking = enabled
+
+    def parked(self) -> list[str]:
+        """The job ids whose callbacks are parked, in the order they were parked."""
+        with self._lock:
+            return list(self._parked)
+
+    def release(self, job_id: str) -> bool:
+        """Deliver ``job_id``'s parked callback now (asynchronously); False when none is parked."""
+        with self._lock:
+            batch = self._parked.pop(job_id, None)
+        if batch is None:
+            return False
+        self._submit(batch)
+        return True
+
     def dispatch(self, callback: Callback) -> None:
         """Apply the armed faults to ``callback`` and deliver it (asynchronously)."""
+        with self._lock:
+            if self._parking:
+                self._parked.setdefault(callback.job_id, []).append(callback)
+                return
         fate = self._faults.callback_fate()
         if fate == DROP:
             LOG.info("callback for job %s dropped (fault injection)", callback.job_id)

@@ -1,7 +1,8 @@
 """CI MediaInfo jobs of the emulator: the job store, CI's job ids, and the JobsDetail shape.
 
-A job goes Submitted (Pause while its queue is paused) -> Running -> Success | Failed; the
-queue (``emulator.ci.queue``) decides when, the runner (``emulator.ci.runner``) does the work.
+A job goes Submitted (Pause while its queue is paused) -> Running -> Success | Failed, or to
+Cancel before it starts when its batch is cancelled; the queue (``emulator.ci.queue``) decides
+when, the runner (``emulator.ci.runner``) does the work.
 Job ids are CI's: ``j`` + a UUID version 1 whose time is the job's CreationTime and whose node is
 random with the multicast bit set, as in every CI sample (research ci-facts.md section 5).
 Snapshots are immutable. Nothing here speaks HTTP or runs ffprobe.
@@ -80,6 +81,7 @@ class JobRecord:
     start_time: float | None = None
     end_time: float | None = None
     media_info: tuple[XmlNode, ...] | None = None
+    batch_id: str | None = None  # the inventorytriggerjob that created it (emulator.ci.batches)
 
 
 def job_detail_nodes(job: JobRecord) -> list[XmlNode]:
@@ -125,6 +127,7 @@ class JobStore:
         user_data: str | None,
         callback_url: str | None,
         callback_format: str,
+        batch_id: str | None = None,
     ) -> JobRecord:
         with self._lock:
             created = self._clock()
@@ -143,6 +146,7 @@ class JobStore:
                 callback_url=callback_url,
                 callback_format=callback_format,
                 creation_time=created,
+                batch_id=batch_id,
             )
             self._jobs[job.job_id] = job
             return job
@@ -165,10 +169,36 @@ class JobStore:
                     self._jobs[job_id] = replace(job, state=state)
 
     def start(self, job_id: str) -> JobRecord:
+        """Running from now; a job cancelled while it waited stays Cancel (and is not run)."""
         with self._lock:
-            job = replace(self._jobs[job_id], state="Running", start_time=self._clock())
+            job = self._jobs[job_id]
+            if job.state == "Cancel":
+                return job
+            job = replace(job, state="Running", start_time=self._clock())
             self._jobs[job_id] = job
             return job
+
+    def unfinished(self, job_ids: Iterable[str]) -> set[str]:
+        """Those of ``job_ids`` not finished yet (an unknown id counts as finished)."""
+        with self._lock:
+            return {
+                job_id
+                for job_id in job_ids
+                if job_id in self._jobs and self._jobs[job_id].state not in FINISHED
+            }
+
+    def cancel_waiting(self, job_ids: Iterable[str]) -> int:
+        """Cancel the jobs of ``job_ids`` that have not started (their batch was cancelled)."""
+        cancelled = 0
+        with self._lock:
+            for job_id in job_ids:
+                job = self._jobs.get(job_id)
+                if job is not None and job.state in ("Submitted", "Pause"):
+                    self._jobs[job_id] = replace(
+                        job, state="Cancel", code="Cancel", end_time=self._clock()
+                    )
+                    cancelled += 1
+        return cancelled
 
     def finish(
         self,

@@ -4,8 +4,10 @@ One thread per running slot (the queue's MaxConcurrent; more are started when it
 A job is Running as soon as a worker takes it, and ends ``2 * step_delay_s`` later (plus
 ffprobe's time). A missing object fails the job with ResourceNotFound (reachable when the
 emulator accepts jobs on missing objects, or when the object is deleted after submit);
-unreadable media fail with ``MediaProbeError``'s code. The finished snapshot goes to
-``on_finished`` (the callback dispatcher). Nothing here speaks HTTP.
+unreadable media fail with ``MediaProbeError``'s code (``probe`` may be a ``ProbeCache``'s). A
+test may hold a started job before it reads (``emulator.ci.gate``). A job cancelled while it
+waited (its batch was cancelled) is not run. The finished snapshot goes to ``on_finished`` (the
+callback dispatcher). Nothing here speaks HTTP.
 """
 
 from __future__ import annotations
@@ -15,9 +17,11 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 
+from emulator.ci.gate import JobGate
 from emulator.ci.jobs import JobRecord, JobStore
 from emulator.ci.probe import MediaProbeError, probe_media_info
 from emulator.ci.queue import MediaQueue, QueueView
+from emulator.xmlreply import XmlNode
 
 LOG = logging.getLogger(__name__)
 
@@ -35,6 +39,8 @@ class JobRunner:
         on_finished: Callable[[JobRecord], None],
         step_delay_s: float = 0.05,
         probe_timeout_s: float = 30.0,
+        probe: Callable[[str, Path, float], list[XmlNode]] = probe_media_info,
+        gate: JobGate | None = None,
     ) -> None:
         self._jobs = jobs
         self._queue = queue
@@ -43,6 +49,8 @@ class JobRunner:
         self._on_finished = on_finished
         self._step_delay_s = step_delay_s
         self._probe_timeout_s = probe_timeout_s
+        self._probe = probe
+        self.gate = gate or JobGate()
         self._stopping = threading.Event()
         self._threads: list[threading.Thread] = []
         self._threads_lock = threading.Lock()
@@ -58,6 +66,7 @@ class JobRunner:
 
     def stop(self) -> None:
         self._stopping.set()
+        self.gate.stop()
         self._queue.stop()
         with self._threads_lock:
             threads = list(self._threads)
@@ -107,10 +116,17 @@ class JobRunner:
 
     def _run(self, job_id: str) -> None:
         job = self._jobs.start(job_id)  # taken from the queue: Running, as the queue counts it
+        if job.state == "Cancel":  # its batch was cancelled while it waited
+            return
         if self._stopping.wait(2 * self._step_delay_s):
             return
-        media = self._resolve_object(job.bucket, job.object_key)
-        if media is None:
+        forced = self.gate.wait(job_id)  # a test may hold the read until a chosen moment
+        media = None if forced else self._resolve_object(job.bucket, job.object_key)
+        if forced:
+            finished = self._jobs.finish(
+                job_id, media_info=None, code=forced, message="failure injected by the gate"
+            )
+        elif media is None:
             finished = self._jobs.finish(
                 job_id,
                 media_info=None,
@@ -119,7 +135,7 @@ class JobRunner:
             )
         else:
             try:
-                nodes = probe_media_info(self._ffprobe, media, self._probe_timeout_s)
+                nodes = self._probe(self._ffprobe, media, self._probe_timeout_s)
                 finished = self._jobs.finish(job_id, media_info=nodes)
             except MediaProbeError as exc:
                 finished = self._jobs.finish(

@@ -90,6 +90,9 @@ class PlannedObject:
     kind: str  # MEDIA, NOT_MEDIA or FILTERED
     expected: dict[str, str]  # field -> value under the tag prefix; {} means "no tags at all"
     parts: int = 0  # > 0: sent by multipart; "etag" is then the ETag Complete answers
+    # Writes before the last one (emulator.soak.rewrites: None = delete); ``data`` is the last.
+    history: tuple[bytes | None, ...] = ()
+    rewrite: str = ""  # which rewrite made ``history`` ("" for none)
 
     def expected_with(self, uploaded_etag: str) -> dict[str, str]:
         """``expected`` with a multipart object's ETag filled in from the upload's answer."""

@@ -3,10 +3,13 @@
 Glue only: read the environment and the context, then ``shared.reconcile.runner.run_reconcile`` over
 MEDIA_TAGGER_RECONCILE_BUCKETS in MEDIA_TAGGER_RECONCILE_REGION (default: the function's own
 region), for jobs created in the window MEDIA_TAGGER_RECONCILE_WINDOW back from now minus
-MEDIA_TAGGER_RECONCILE_SETTLE. Work stops before the function's time limit (the next run's
-window overlaps). Objects that failed transiently make the invocation raise after all were
-tried, so the failure is visible and SCF's async retry runs (reconcile is idempotent). Nothing
-is built at import time; imports are absolute ``shared.*`` so this works from the zip root.
+MEDIA_TAGGER_RECONCILE_SETTLE; then it drains the CI batches in flight of those buckets (batch
+backfill: ``shared.reconcile.batch_runner``; nothing to do, and one GET Bucket, when there are
+none). Work stops before the function's time limit (the next run's window overlaps; a batch's
+drain resumes from its saved cursor). Objects that failed transiently make the invocation raise
+after all were tried, so the failure is visible and SCF's async retry runs (reconcile and the
+drain are idempotent). Nothing is built at import time; imports are absolute ``shared.*`` so
+this works from the zip root.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ import requests
 
 from shared.decision_log import DecisionLog
 from shared.errors import ConfigError, MediaTaggerError
+from shared.reconcile.batch_runner import run_batch_drains
 from shared.reconcile.runner import run_reconcile
 from shared.reconcile.service import ReconcileWindow
 from shared.scf.invocation import (
@@ -65,20 +69,32 @@ def handle(
     log = DecisionLog(FUNCTION_NAME, context_request_id(context), secrets=platform_secrets(env))
     settings = load_function_settings(_timer_settings, env, log)
     window = ReconcileWindow.ending_at(started, settings.window_s, settings.settle_s)
+    deadline = invocation_deadline(started, context_time_limit_ms(context))
     summary = run_reconcile(
         settings.buckets,
         str(settings.region),
         since=window.start,
         until=window.end,
         environ=env,
-        deadline=invocation_deadline(started, context_time_limit_ms(context)),
+        deadline=deadline,
+        clock=clock,
+        session=session,
+        log=log,
+    )
+    batches = run_batch_drains(
+        settings.buckets,
+        str(settings.region),
+        environ=env,
+        deadline=deadline,
         clock=clock,
         session=session,
         log=log,
     )
     result = {"window": [window.start, window.end], **summary.as_dict()}
-    if summary.errors:
-        raise ReconcileIncompleteError(f"{summary.errors} object(s) failed transiently: {result}")
+    result["batches"] = batches.as_dict()
+    failed = summary.errors + batches.errors
+    if failed:
+        raise ReconcileIncompleteError(f"{failed} object(s) failed transiently: {result}")
     return result
 
 

@@ -24,6 +24,7 @@ from shared.callback.service import CallbackService
 from shared.contract.callback_token import TOKEN_PARAMETER, path_token
 from shared.decision_log import DecisionLog, configure_logging
 from shared.errors import ConfigError, MediaTaggerError
+from shared.results.documents import result_documents
 from shared.results.reply import CallbackReply, error_reply
 from shared.scf.invocation import (
     context_request_id,
@@ -99,8 +100,16 @@ def handle(
     deadline = invocation_deadline(
         started, context_time_limit_ms(context), margin_s=DEADLINE_MARGIN_S, margin_fraction=0.0
     )
+    documents = result_documents(settings.result_document, store, clock=clock)
     service = CallbackService(
-        settings, store, jobs, log, clock=clock, deadline=deadline, executor=executor
+        settings,
+        store,
+        jobs,
+        log,
+        clock=clock,
+        deadline=deadline,
+        executor=executor,
+        documents=documents,
     )
     return http_response(service.handle(request))
 

@@ -26,7 +26,7 @@ from shared.errors import EventError, ForbiddenError, MediaTaggerError, MethodNo
 from shared.models import MEDIA_INFO_TAG, CallbackNotice, Job, ObjectRef
 from shared.ports import MediaJobs, ObjectStore
 from shared.results.reply import CallbackReply, error_reply, ignored
-from shared.results.writer import JobResultWriter
+from shared.results.writer import DocumentsFirst, JobResultWriter
 from shared.settings.functions import CallbackSettings
 from shared.tencent.ci_client import is_job_id
 from shared.tencent.endpoints import ci_host
@@ -49,6 +49,7 @@ class CallbackService:
         clock: Callable[[], float] = time.monotonic,
         deadline: float | None = None,
         executor: Executor | None = None,
+        documents: DocumentsFirst | None = None,
     ) -> None:
         self._settings = settings
         self._store = store
@@ -57,6 +58,7 @@ class CallbackService:
         self._clock = clock
         self._deadline = deadline
         self._executor = executor
+        self._documents = documents  # result documents (MEDIA_TAGGER_RESULT_DOCUMENT) or None
 
     def handle(self, request: HttpRequest) -> CallbackReply:
         """Never raises MediaTaggerError: every outcome is a reply, logged once."""
@@ -94,6 +96,7 @@ class CallbackService:
             own_tag_cap=self._settings.own_tag_cap,
             deadline=self._deadline,
             executor=self._executor,
+            documents=self._documents,
         )
         return writer.apply(obj, claim.job_id)
 

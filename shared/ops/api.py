@@ -16,10 +16,11 @@ from pathlib import Path
 import requests
 
 from shared.decision_log import DecisionLog
+from shared.ops.adaptive_rate import MIN_RATE, AdaptiveJobs, AdaptiveRate
 from shared.ops.backfill import DEFAULT_CONCURRENCY, Backfill, BackfillResult, BackfillTarget
 from shared.ops.progress import Progress
-from shared.ops.rate_limit import RateLimitedJobs, TokenBucket
-from shared.ops.shared_limiter import SharedLimiter, StopSignal
+from shared.ops.queue_fill import QueueWatch
+from shared.ops.stop_signal import StopSignal
 from shared.ops.wait import DEFAULT_TIMEOUT_S, ResultWait, WaitReport
 from shared.records import replace
 from shared.scf.invocation import environ_or_process, environ_transport, run_log
@@ -29,12 +30,13 @@ from shared.tencent.cos_client import CosClient
 from shared.upload.service import UploadService
 
 BACKFILL_FN = "backfill"
-# Jobs per second. CI publishes no QPS for POST /jobs (only 429 SlowDown and 403 QueueSaturated
-# as signals); its only published request rates are for image processing (async: 100/s mainland,
-# 50/s finance and overseas). A media queue holds 10,000 jobs and runs 10 at once (every sample in
-# CI's docs): faster than the queue drains, backfill fills it and the upload function's own
-# submissions meet QueueSaturated. 10/s: a fifth of the lowest published CI rate, and what 10
-# concurrent jobs of about a second each drain (docs/operations.md "Backfill").
+# Jobs per second at most. CI publishes no QPS for POST /jobs (only 429 SlowDown and 403
+# QueueSaturated as signals); its only published request rates are for image processing (async:
+# 100/s mainland, 50/s finance and overseas). A media queue holds 10,000 jobs and runs 10 at once
+# (every sample in CI's docs): faster than the queue drains, backfill fills it and the upload
+# function's own submissions meet QueueSaturated. 10/s: a fifth of the lowest published CI rate,
+# and what 10 concurrent jobs of about a second each drain (docs/operations.md "Backfill"). The
+# pace comes down on SlowDown / QueueSaturated and back up (shared.ops.adaptive_rate).
 DEFAULT_RATE = 10.0
 
 
@@ -68,8 +70,10 @@ def run_backfill(
     store = CosClient(transport)
     ci = CiClient(transport, queue_id=settings.queue_id)
     stop = StopSignal(sleep)
-    limiter = SharedLimiter(TokenBucket(rate, clock=clock, sleep=stop.sleep), stop)
-    jobs = RateLimitedJobs(ci, limiter)
+    pace = AdaptiveRate(rate, min_rate=min(MIN_RATE, rate), clock=clock, sleep=stop.sleep)
+    jobs = AdaptiveJobs(ci, pace, QueueWatch(ci, clock=clock), clock=clock, stop=stop)
+    if progress is not None:
+        progress.show_also(jobs.status_parts)
     service = UploadService(settings, store, jobs, log, dry_run=dry_run)
     result = Backfill(
         service,

@@ -3,8 +3,10 @@
 Lists the bucket (``shared.ops.listing``) and hands every object to ``UploadService.
 handle_object``, the upload function's per-object path (filters, the duplicate check, always on
 here, POST /jobs, one decision line), on ``concurrency`` threads (``shared.ops.ordered_window``:
-at most 2 x concurrency in flight, recorded in listing order) sharing one rate limiter on POST
-/jobs, so the configured rate is reached although each object waits for its round trips.
+at most 2 x concurrency in flight, recorded in listing order) sharing one pace on POST /jobs
+(``shared.ops.adaptive_rate``, which follows CI's queue signals), so the configured rate is
+reached although each object waits for its round trips. Named keys (``--key``, ``--keys-from``)
+are HEADed one by one instead of listed; a key that is gone is one ``object-gone`` line.
 Checkpoints are written every ``SAVE_EVERY_OBJECTS`` recorded objects or ``SAVE_EVERY_S``, and
 hold the last key up to which every object is done: a kill re-does at most ``max_redone`` objects
 (100 + 2 x concurrency; docs/operations.md says what re-doing costs). KeyboardInterrupt stops the
@@ -31,9 +33,10 @@ from shared.ops.backfill_tally import (
 )
 from shared.ops.checkpoint import BackfillState, check_state_matches, load_state, save_state
 from shared.ops.listing import list_bucket
+from shared.ops.named_keys import listing_time
 from shared.ops.ordered_window import WINDOW_PER_WORKER, OrderedWindow
 from shared.ops.progress import Progress
-from shared.ops.shared_limiter import StopSignal
+from shared.ops.stop_signal import StopSignal
 from shared.ops.wait import SubmittedJob
 from shared.ports import ObjectStore
 from shared.records import replace
@@ -149,36 +152,35 @@ class Backfill:
         return saved
 
     def _count(self, target: BackfillTarget, after: str | None) -> int:
+        if target.keys:
+            return len(target.keys)
         self._note("counting the objects to go through (for the ETA) ...")
         return sum(1 for _ in list_bucket(self._store, target, after))
 
     def _retry_earlier_failures(self, target: BackfillTarget) -> None:
         for key in tuple(self._state.retry_keys):
-            obj = ObjectRef(target.bucket, target.region, key)
-            try:
-                head = self._store.head_object(obj)
-            except CosNotFoundError:
-                category = "gone"
-            except MediaTaggerError:
-                category = "retry"
-            else:
-                listed = ListedObject(key, head.etag, head.size)
-                category = self._handle(target, listed)
+            _, category, job = self._handle_key(target, key, self._tally.handled)
+            if job is not None:
+                self._submitted.append(job)
             if category != "retry":
                 keys = tuple(k for k in self._state.retry_keys if k != key)
                 self._state = replace(self._state, retry_keys=keys)
             self._handled(category)
 
     def _pass(self, target: BackfillTarget) -> bool:
-        """Every listed object after the checkpoint; True when --max-objects stopped it."""
+        """Every listed (or named) object after the checkpoint; True when --max-objects stopped
+        it. Named keys (``--key``) are HEADed one by one instead of listed."""
         started, limited = self._tally.handled, False
         with OrderedWindow[Handled](self._concurrency) as window:
             try:
-                for listed in list_bucket(self._store, target, self._state.last_key):
+                for item in target.keys or list_bucket(self._store, target, self._state.last_key):
                     if self._max_objects is not None and started >= self._max_objects:
                         limited = True
                         break
-                    call = partial(self._handle_listed, target, listed, started)
+                    if isinstance(item, str):
+                        call = partial(self._handle_key, target, item, started)
+                    else:
+                        call = partial(self._handle_listed, target, item, started)
                     self._record_all(window.submit(call))
                     started += 1
                 self._record_all(window.drain())
@@ -187,6 +189,21 @@ class Backfill:
                 self._record_all(window.stop())
                 raise
         return limited
+
+    def _handle_key(self, target: BackfillTarget, key: str, index: int) -> Handled:
+        """One object known by its key only: HEAD it, then the upload path (gone: one line)."""
+        obj = ObjectRef(target.bucket, target.region, key)
+        try:
+            head = self._store.head_object(obj)
+        except CosNotFoundError:
+            self._service.log.decision(
+                "skipped", bucket=target.bucket, key=key, reason="object-gone"
+            )
+            return ListedObject(key, "", 0), "gone", None
+        except MediaTaggerError:
+            return ListedObject(key, "", 0), "retry", None
+        listed = ListedObject(key, head.etag, head.size, listing_time(head.last_modified))
+        return self._handle_listed(target, listed, index)
 
     def _handle_listed(self, target: BackfillTarget, listed: ListedObject, index: int) -> Handled:
         """The upload path for one listed object (on a worker thread)."""
@@ -204,13 +221,6 @@ class Backfill:
                 self._submitted.append(job)
             self._state = self._state.after(listed.key, retry=category == "retry")
             self._handled(category)
-
-    def _handle(self, target: BackfillTarget, listed: ListedObject) -> str:
-        """An earlier failure tried again (on this thread); a submitted job is kept."""
-        _, category, job = self._handle_listed(target, listed, self._tally.handled)
-        if job is not None:
-            self._submitted.append(job)
-        return category
 
     def _record(self, target: BackfillTarget, listed: ListedObject, index: int) -> UploadRecord:
         return UploadRecord(

@@ -49,9 +49,12 @@ class BackfillTally:
 
 @record
 class BackfillTarget:
+    """A bucket (and prefix) to list, or ``keys`` to handle by name (no listing, no checkpoint)."""
+
     bucket: str
     region: str
     prefix: str = ""
+    keys: tuple[str, ...] = ()
 
 
 @record

@@ -113,12 +113,17 @@ def check_state_matches(
 
 def save_state(path: Path, state: BackfillState, *, durable: bool = True) -> None:
     """Atomically replace ``path`` with ``state`` (temp file [+ fsync] + rename)."""
+    save_json_atomically(path, state.to_json(), durable=durable)
+
+
+def save_json_atomically(path: Path, document: Any, *, durable: bool = True) -> None:
+    """Atomically replace ``path`` with ``document`` as JSON (temp file [+ fsync] + rename)."""
     directory = path.parent if str(path.parent) else Path(".")
     directory.mkdir(parents=True, exist_ok=True)  # the per-user state directory on first use
     fd, temp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as out:
-            json.dump(state.to_json(), out, ensure_ascii=False, indent=1)
+            json.dump(document, out, ensure_ascii=False, indent=1)
             out.write("\n")
             out.flush()
             if durable:

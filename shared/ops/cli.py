@@ -1,11 +1,12 @@
-"""``python -m shared backfill|reconcile``: argument parsing, exit codes, progress and summary.
+"""``python -m shared backfill|reconcile|show``: argument parsing, exit codes, progress, summary.
 
 Settings and credentials come from the environment exactly as the functions read them (see
 ``shared.ops.api``). Decision lines (JSON) go to stdout; progress and the summary go to stderr.
 Exit codes: 0 done; 1 configuration, state-file or remote error (the message names the variable or
 file); 2 bad command line (argparse); 3 finished, but some objects failed (see the log); 4
-(backfill) jobs submitted, but some results never reached their object; 130 interrupted (backfill
-saved its checkpoint: run the same command to continue).
+(backfill) jobs submitted, but some results never reached their object, or (show) the object has
+no result document; 130 interrupted (backfill saved its checkpoint: run the same command to
+continue).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import hashlib
+import json
 import os
 import shutil
 import sys
@@ -25,9 +27,13 @@ from shared.decision_log import configure_logging
 from shared.errors import ConfigError, MediaTaggerError
 from shared.ops.api import run_backfill
 from shared.ops.backfill import BackfillResult, BackfillTarget
+from shared.ops.batch_cli import batch_backfill_command
+from shared.ops.batch_parser import check_backfill
+from shared.ops.named_keys import keys_from_lines
 from shared.ops.parser import build_parser
 from shared.ops.progress import Progress, StatusLineGuard
-from shared.ops.wait import wait_summary
+from shared.ops.show import read_document, summary_lines
+from shared.ops.wait import DEFAULT_TIMEOUT_S, wait_summary
 from shared.reconcile.runner import run_reconcile
 from shared.reconcile.service import ReconcileSummary
 from shared.settings.reconcile import load_reconcile_settings
@@ -122,8 +128,9 @@ def _backfill(
     clock: Callable[[], float],
     sleep: Callable[[float], None],
 ) -> int:
-    target = BackfillTarget(args.bucket, args.region, args.prefix)
-    state_file = args.state_file or default_state_file(target, environ)
+    keys = _named_keys(args)
+    target = BackfillTarget(args.bucket, args.region, (args.prefix or [""])[0], keys)
+    state_file = None if keys else args.state_file or default_state_file(target, environ)
     tty = stderr.isatty()
     width = shutil.get_terminal_size((100, 24)).columns
     progress = Progress(stderr, tty=tty, clock=clock, width=width)
@@ -139,7 +146,7 @@ def _backfill(
             progress=progress,
             clock=clock,
             sleep=sleep,
-            wait_timeout_s=None if args.no_wait else args.wait_timeout,
+            wait_timeout_s=None if args.no_wait else args.wait_timeout or DEFAULT_TIMEOUT_S,
             concurrency=args.concurrency,
         )
     for line in backfill_summary(result, state_file, dry_run=args.dry_run):
@@ -152,6 +159,19 @@ def _backfill(
         return EXIT_RESULTS_MISSING
     failed = result.tally.counts["failed"] + len(result.state.retry_keys)
     return EXIT_FAILURES if failed else EXIT_OK
+
+
+def _named_keys(args: argparse.Namespace) -> tuple[str, ...]:
+    """--key and --keys-from, in that order, each key once (ConfigError for an unreadable file)."""
+    lines: list[str] = list(args.key)
+    if args.keys_from == "-":
+        lines += list(sys.stdin)
+    elif args.keys_from:
+        try:
+            lines += Path(args.keys_from).read_text(encoding="utf-8").splitlines()
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ConfigError("--keys-from", f"cannot be read ({exc})") from exc
+    return keys_from_lines(lines)
 
 
 def _reconcile(args: argparse.Namespace, environ: Mapping[str, str], stderr: TextIO) -> int:
@@ -167,11 +187,46 @@ def _reconcile(args: argparse.Namespace, environ: Mapping[str, str], stderr: Tex
     return EXIT_FAILURES if summary.errors else EXIT_OK
 
 
+def _show(args: argparse.Namespace, environ: Mapping[str, str], stderr: TextIO) -> int:
+    address, document = read_document(
+        args.key,
+        bucket=args.bucket,
+        region=args.region,
+        location=args.location,
+        environ=environ,
+    )
+    if document is None:
+        stderr.write(f"no result document at {address}\n")
+        return EXIT_RESULTS_MISSING
+    if args.json:
+        sys.stdout.write(json.dumps(document, ensure_ascii=False, indent=2) + "\n")
+    else:
+        sys.stdout.writelines(line + "\n" for line in summary_lines(address, document))
+    return EXIT_OK
+
+
 def _log_level(environ: Mapping[str, str]) -> str:
     try:
         return load_reconcile_settings(environ).log_level
     except ConfigError:
         return "INFO"  # the command itself reports the bad variable
+
+
+def _command(
+    args: argparse.Namespace,
+    env: Mapping[str, str],
+    err: TextIO,
+    clock: Callable[[], float],
+    sleep: Callable[[float], None],
+) -> int:
+    if args.command == "backfill" and args.engine == "ci":
+        directory = state_directory(env)
+        return batch_backfill_command(args, env, err, directory, clock=clock, sleep=sleep)
+    if args.command == "backfill":
+        return _backfill(args, env, err, clock, sleep)
+    if args.command == "show":
+        return _show(args, env, err)
+    return _reconcile(args, env, err)
 
 
 def main(
@@ -183,14 +238,15 @@ def main(
     sleep: Callable[[float], None] = time.sleep,
 ) -> int:
     """Run one command; returns the exit code (argparse itself exits 2 on a bad command line)."""
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command == "backfill":
+        check_backfill(parser, args)
     env = os.environ if environ is None else environ
     err = sys.stderr if stderr is None else stderr
     configure_logging(_log_level(env))
     try:
-        if args.command == "backfill":
-            return _backfill(args, env, err, clock, sleep)
-        return _reconcile(args, env, err)
+        return _command(args, env, err, clock, sleep)
     except KeyboardInterrupt:
         err.write("interrupted\n")
         return EXIT_INTERRUPTED

@@ -1,4 +1,4 @@
-"""The command line of ``python -m shared``: every option, its check and its help text.
+"""The command line of ``python -m shared`` (backfill, reconcile, show): options, checks, help.
 
 Values are checked here so a bad option is a usage error (argparse: message + exit 2) before
 anything is read from the environment or sent anywhere. No I/O beyond argparse's own output.
@@ -10,12 +10,15 @@ import argparse
 from pathlib import Path
 
 from shared.errors import ConfigError
+from shared.ops.adaptive_rate import MAX_RATE
 from shared.ops.api import DEFAULT_RATE
 from shared.ops.backfill import DEFAULT_CONCURRENCY, MAX_CONCURRENCY
-from shared.ops.rate_limit import MAX_RATE
+from shared.ops.batch_parser import add_batch_options
 from shared.ops.wait import DEFAULT_TIMEOUT_S
 from shared.settings.functions import check_bucket_name, check_region
 from shared.time_window import parse_instant
+
+ENGINES = ("local", "ci")
 
 SETTINGS_NOTE = (
     "Settings and credentials come from the environment, exactly as the SCF functions read "
@@ -23,7 +26,7 @@ SETTINGS_NOTE = (
     "MEDIA_TAGGER_ENDPOINT_URL points at the local emulator). One JSON line per decision goes "
     "to stdout; progress and the summary go to stderr. Exit codes: 0 done, 1 configuration or "
     "remote error, 2 bad command line, 3 some objects failed, 4 (backfill) some results never "
-    "reached their object, 130 interrupted."
+    "reached their object (show: no result document), 130 interrupted."
 )
 
 
@@ -112,7 +115,33 @@ def _backfill_parser(commands: argparse._SubParsersAction[argparse.ArgumentParse
         ),
     )
     _common(parser, "decide and log every object, but submit no job and write no state file")
-    parser.add_argument("--prefix", default="", help="only list keys starting with this")
+    parser.add_argument(
+        "--engine",
+        choices=ENGINES,
+        default="local",
+        help="local: list and submit one job per object from here (default); ci: Cloud "
+        "Infinite's batch engine runs the jobs, this command (or the reconcile timer) drains "
+        "the results (docs/operations.md)",
+    )
+    parser.add_argument(
+        "--prefix",
+        action="append",
+        help="only keys starting with this (--engine ci: repeatable)",
+    )
+    parser.add_argument(
+        "--key",
+        action="append",
+        default=[],
+        metavar="KEY",
+        help="handle this object by name instead of listing the bucket (repeatable; what the "
+        "upload function's 'unsubmitted' ERROR lines name); no state file is kept",
+    )
+    parser.add_argument(
+        "--keys-from",
+        metavar="FILE",
+        help="like --key for every key in FILE ('-': stdin): one key per line, or the JSON "
+        "decision lines of a log, from which the 'unsubmitted' ones are taken",
+    )
     parser.add_argument(
         "--rate",
         type=_rate,
@@ -148,14 +177,15 @@ def _backfill_parser(commands: argparse._SubParsersAction[argparse.ArgumentParse
     parser.add_argument(
         "--wait-timeout",
         type=_seconds,
-        default=DEFAULT_TIMEOUT_S,
-        help=f"longest wait for the results, in seconds (default {DEFAULT_TIMEOUT_S:g})",
+        help=f"longest wait for the results, in seconds (default {DEFAULT_TIMEOUT_S:g}; "
+        "--engine ci: until every batch is drained)",
     )
     parser.add_argument(
         "--no-count",
         action="store_true",
         help="skip the first listing pass that counts objects for the ETA",
     )
+    add_batch_options(parser)
 
 
 def _reconcile_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -185,6 +215,27 @@ def _reconcile_parser(commands: argparse._SubParsersAction[argparse.ArgumentPars
     )
 
 
+def _show_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = commands.add_parser(
+        "show",
+        help="print an object's result document (MEDIA_TAGGER_RESULT_DOCUMENT)",
+        description=(
+            "Read the result document of one object back from MEDIA_TAGGER_RESULT_DOCUMENT "
+            "(or --location) with your own credentials and print a summary with the streams as "
+            "a table, or the document itself (--json). --bucket defaults to the one bucket of "
+            "MEDIA_TAGGER_RECONCILE_BUCKETS, --region to MEDIA_TAGGER_RECONCILE_REGION (else "
+            "TENCENTCLOUD_REGION). Exit 4 when the object has no document. " + SETTINGS_NOTE
+        ),
+    )
+    parser.add_argument("key", help="the object key, exactly as stored (quote it)")
+    parser.add_argument("--bucket", type=_bucket, help="the object's bucket <name>-<appid>")
+    parser.add_argument("--region", type=_region, help="the object's region, e.g. ap-guangzhou")
+    parser.add_argument(
+        "--location", help="cos://<bucket>/<prefix>/ instead of MEDIA_TAGGER_RESULT_DOCUMENT"
+    )
+    parser.add_argument("--json", action="store_true", help="print the document as stored")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m shared",
@@ -193,4 +244,5 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     _backfill_parser(commands)
     _reconcile_parser(commands)
+    _show_parser(commands)
     return parser

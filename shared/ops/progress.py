@@ -3,8 +3,9 @@
 On a terminal the line is rewritten in place (carriage return, text cut to the width, erase to
 the end of the line) at most every ``redraw_s``; on anything else (a file, a CI log) a plain line
 is written every ``interval_s``. Both show counts, the job rate and an ETA extrapolated from the
-objects handled so far. ``StatusLineGuard`` wraps stdout so that JSON log lines printed while
-the status line is shown do not run into it. Writes only to the streams it is given.
+objects handled so far, and what ``show_also`` adds (backfill: its pace and CI's queue).
+``StatusLineGuard`` wraps stdout so that JSON log lines printed while the status line is shown
+do not run into it. Writes only to the streams it is given.
 """
 
 from __future__ import annotations
@@ -47,8 +48,8 @@ class ProgressPoint:
     counts: Sequence[tuple[str, int]] = ()
 
 
-def describe(point: ProgressPoint, elapsed_s: float) -> str:
-    """'120/480 objects (25%) | submitted 40 | ... | 4.9 jobs/s | ETA 1m12s'."""
+def describe(point: ProgressPoint, elapsed_s: float, extra: Sequence[str] = ()) -> str:
+    """'120/480 objects (25%) | submitted 40 | ... | 4.9 jobs/s | <extra> | ETA 1m12s'."""
     if point.total:
         percent = min(100, point.done * 100 // point.total)
         parts = [f"{point.done}/{point.total} objects ({percent}%)"]
@@ -59,7 +60,7 @@ def describe(point: ProgressPoint, elapsed_s: float) -> str:
     eta: float | None = None
     if point.total is not None and point.done > 0 and elapsed_s > 0:
         eta = max(0, point.total - point.done) * elapsed_s / point.done
-    parts += [f"{rate:.1f} jobs/s", f"ETA {format_eta(eta)}"]
+    parts += [f"{rate:.1f} jobs/s", *extra, f"ETA {format_eta(eta)}"]
     return " | ".join(parts)
 
 
@@ -84,13 +85,18 @@ class Progress:
         self._started = clock()
         self._last_shown: float | None = None
         self._line = ""  # what the terminal shows now ("" when nothing)
+        self._extra: Callable[[], Sequence[str]] = tuple
+
+    def show_also(self, parts: Callable[[], Sequence[str]]) -> None:
+        """More parts for every line, asked for each time one is drawn (e.g. backfill's pace)."""
+        self._extra = parts
 
     def update(self, point: ProgressPoint, *, force: bool = False) -> None:
         now = self._clock()
         if not force and self._last_shown is not None and now - self._last_shown < self._every:
             return
         self._last_shown = now
-        text = describe(point, now - self._started)
+        text = describe(point, now - self._started, self._extra())
         if self._tty:
             self._line = text[: self._width - 1]
             self._stream.write(CLEAR_LINE + self._line)

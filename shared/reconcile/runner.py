@@ -17,6 +17,7 @@ import requests
 from shared.decision_log import DecisionLog
 from shared.reconcile.resubmit import resubmitter
 from shared.reconcile.service import Reconciler, ReconcileSummary, ReconcileWindow
+from shared.results.documents import result_documents
 from shared.scf.invocation import environ_or_process, environ_transport, run_log
 from shared.settings.reconcile import load_reconcile_settings
 from shared.tencent.ci_client import CiClient
@@ -51,6 +52,7 @@ def run_reconcile(
     started = clock()
     summary = ReconcileSummary()
     store, jobs = CosClient(transport), CiClient(transport, queue_id=settings.queue_id)
+    documents = result_documents(settings.result_document, store)
     resubmit, why_not = resubmitter(env, store, jobs, log, deadline=deadline)
     if why_not is not None:
         log.decision("resubmission-off", reason=why_not, level=logging.WARNING)
@@ -66,6 +68,7 @@ def run_reconcile(
             clock=clock,
             deadline=deadline,
             resubmit=resubmit,
+            documents=documents,
         )
         summary.add(reconciler.run(bucket, region, window))
     ms = round((clock() - started) * 1000)

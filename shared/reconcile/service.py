@@ -32,6 +32,7 @@ from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from typing import Any
 
+from shared.contract.batch import batch_run_of
 from shared.contract.userdata import UserDataFacts, decode_user_data
 from shared.decision_log import DecisionLog
 from shared.errors import CosNotFoundError, MediaTaggerError
@@ -52,6 +53,7 @@ from shared.results.ordering import (
 )
 from shared.results.reply import CallbackReply, error_reply, skipped, unchanged
 from shared.results.writer import (
+    DocumentsFirst,
     JobResultWriter,
     current_content_check,
     describes_content,
@@ -130,6 +132,7 @@ class Reconciler:
         deadline: float | None = None,
         executor: Executor | None = None,
         resubmit: Resubmit | None = None,
+        documents: DocumentsFirst | None = None,
     ) -> None:
         self._store = store
         self._jobs = jobs
@@ -150,6 +153,7 @@ class Reconciler:
             deadline=deadline,
             executor=executor,
             dry_run=dry_run,
+            documents=documents,
         )
 
     def run(self, bucket: str, region: str, window: ReconcileWindow) -> ReconcileSummary:
@@ -201,6 +205,8 @@ class Reconciler:
     ) -> dict[ObjectRef, list[Job]]:
         groups: dict[ObjectRef, list[Job]] = {}
         for job in listed:
+            if batch_run_of(job.operation.user_data) is not None:
+                continue  # a CI batch's job: its drain applies it (shared.reconcile.batch_drain)
             facts = decode_user_data(job.operation.user_data)
             key = job.input.object
             reason = _unusable(job, facts, bucket)

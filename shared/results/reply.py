@@ -16,6 +16,7 @@ from typing import Any
 from shared.decision_log import DecisionLog
 from shared.errors import (
     ConfigError,
+    DocumentWriteError,
     EventError,
     ForbiddenError,
     MalformedBodyError,
@@ -42,6 +43,7 @@ _ERROR_REASONS: dict[type[MediaTaggerError], str] = {
     ConfigError: "configuration",
     RemoteError: "upstream-error",
     TransportError: "upstream-unavailable",
+    DocumentWriteError: "result-document",
     MediaTaggerError: "internal",
 }
 _CLIENT_SAFE = (EventError,)  # only these messages are echoed back to the caller

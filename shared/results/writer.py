@@ -7,8 +7,11 @@ HEAD must still show the UserData's ETag and size, and the job must not predate 
 current incarnation; a failure not about the content is not written until it is final; the
 result must not be older than the one the object carries (``shared.results.ordering``). Our tags
 are then merged with a tag read at most one COS round trip old and PUT only when they change.
-The outcome is a ``CallbackReply`` (``would-tag`` in dry-run mode). No authentication and no
-logging here: callers do both.
+With result documents on (a ``documents`` collaborator, ``shared.results.documents``), the
+document is written first, when the tags would be written, so a tag saying ``ok`` always has
+its document; a reply from it (a newer document) stops the write, an error leaves the tags as
+they are. The outcome is a ``CallbackReply`` (``would-tag`` in dry-run mode). No
+authentication and no logging here: callers do both.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Executor
+from typing import Protocol
 
 from shared.contract.object_key import names_key
 from shared.contract.userdata import UserDataFacts, decode_user_data
@@ -43,6 +47,25 @@ from shared.results.reads import CallbackReads, read_concurrently, read_tags_tim
 from shared.results.reply import CallbackReply, skipped, unchanged
 
 WOULD_TAG = "would-tag"
+# What the PUT ?tagging would send: merged tags, our status value, our fields that did not fit.
+TagPlan = tuple[TagSet, str, tuple[str, ...]]
+
+
+class DocumentsFirst(Protocol):
+    """Writes a verified result's document before its tags (``shared.results.documents``)."""
+
+    def write(
+        self,
+        obj: ObjectRef,
+        job: Job,
+        facts: UserDataFacts,
+        head: ObjectHead,
+        *,
+        deadline: float | None = None,
+    ) -> CallbackReply | None:
+        """None when the document is written (or already there); a reply when it must not be
+        (the tags are then not written either); raises when the write failed."""
+        ...
 
 
 def applied_job(job: Job, facts: UserDataFacts) -> AppliedJob:
@@ -114,6 +137,7 @@ class JobResultWriter:
         executor: Executor | None = None,
         dry_run: bool = False,
         clock: Callable[[], float] = time.monotonic,
+        documents: DocumentsFirst | None = None,
     ) -> None:
         self._store = store
         self._jobs = jobs
@@ -124,6 +148,7 @@ class JobResultWriter:
         self._executor = executor
         self._dry_run = dry_run
         self._clock = clock
+        self._documents = documents
 
     def apply(self, obj: ObjectRef, job_id: str) -> CallbackReply:
         """Re-fetch, verify and write; raises MediaTaggerError for what the caller must map."""
@@ -152,9 +177,15 @@ class JobResultWriter:
         if not job.succeeded and not failure_is_final(job, facts.attempt):
             detail = f"{failure_code(job)} is not about the content (attempt {facts.attempt})"
             return skipped("transient-failure", detail, job_id, obj.key)
+        refused = self._document_first(obj, job, facts, head, reads)
+        return refused if refused is not None else self._write_fresh(obj, job, facts, reads)
+
+    def _write_fresh(
+        self, obj: ObjectRef, job: Job, facts: UserDataFacts, reads: CallbackReads
+    ) -> CallbackReply:
         existing = self._fresh_tags(obj, reads)
         if existing is None:
-            return skipped("object-gone", "GET tagging answered 404", job_id, obj.key)
+            return skipped("object-gone", "GET tagging answered 404", job.job_id, obj.key)
         return self._write(obj, job, facts, existing)
 
     def _fresh_tags(self, obj: ObjectRef, reads: CallbackReads) -> TagSet | None:
@@ -169,9 +200,22 @@ class JobResultWriter:
         except CosNotFoundError:
             return None
 
-    def _write(
+    def _document_first(
+        self, obj: ObjectRef, job: Job, facts: UserDataFacts, head: ObjectHead, reads: CallbackReads
+    ) -> CallbackReply | None:
+        """Write the document when the tags, as the concurrent read shows them, would be written
+        (the tags' own decision is made again on a fresh read just after)."""
+        early = reads.tags()
+        if self._documents is None or self._dry_run or early is None:
+            return None
+        if isinstance(self._plan(obj, job, facts, early), CallbackReply):
+            return None  # nothing to write: _write says why
+        return self._documents.write(obj, job, facts, head, deadline=self._deadline)
+
+    def _plan(
         self, obj: ObjectRef, job: Job, facts: UserDataFacts, existing: TagSet
-    ) -> CallbackReply:
+    ) -> TagPlan | CallbackReply:
+        """The tags to PUT over ``existing``, or the reply when nothing is to be written."""
         prefix = self._prefix
         why_not = standing(
             job_stamp(job), describes_content(job), facts.etag, recorded_result(existing, prefix)
@@ -187,7 +231,16 @@ class JobResultWriter:
             return skipped("tag-limit", reason, job.job_id, obj.key, dropped=dropped)
         if same_tags(merged, existing):
             return unchanged(status_value, job.job_id, obj.key, dropped=dropped)
-        written = sum(1 for key, _ in merged if key.startswith(prefix))
+        return merged, status_value, dropped
+
+    def _write(
+        self, obj: ObjectRef, job: Job, facts: UserDataFacts, existing: TagSet
+    ) -> CallbackReply:
+        plan = self._plan(obj, job, facts, existing)
+        if isinstance(plan, CallbackReply):
+            return plan
+        merged, status_value, dropped = plan
+        written = sum(1 for key, _ in merged if key.startswith(self._prefix))
         if self._dry_run:
             return CallbackReply(200, WOULD_TAG, status_value, job.job_id, obj.key, 0, dropped)
         try:

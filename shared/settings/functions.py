@@ -16,8 +16,10 @@ from shared.errors import ConfigError
 from shared.media.tag_format import DEFAULT_TAG_FIELDS, ETAG_FIELD, KNOWN_TAG_FIELDS, STATUS_FIELD
 from shared.media.tag_merge import DEFAULT_OWN_TAGS
 from shared.media.tag_merge import MAX_TAGS as COS_MAX_TAGS
+from shared.models import ResultLocation
 from shared.records import as_dict, field, record
 from shared.settings.callback_url import callback_base_url
+from shared.settings.result_document import result_location
 from shared.settings.trust import (
     UNSET_PLACEHOLDERS,
     UNSET_PROBLEM,
@@ -60,6 +62,7 @@ RECONCILE_BUCKETS = "MEDIA_TAGGER_RECONCILE_BUCKETS"
 RECONCILE_REGION = "MEDIA_TAGGER_RECONCILE_REGION"
 RECONCILE_WINDOW = "MEDIA_TAGGER_RECONCILE_WINDOW"
 RECONCILE_SETTLE = "MEDIA_TAGGER_RECONCILE_SETTLE"
+RESULT_DOCUMENT = "MEDIA_TAGGER_RESULT_DOCUMENT"  # cos://<bucket>/<prefix>/; unset = off
 SCF_REGION = "TENCENTCLOUD_REGION"  # set by SCF itself: the reconcile function's default region
 
 CREDENTIAL_VARIABLES = (SECRET_ID_VARIABLE, SECRET_KEY_VARIABLE, SESSION_TOKEN_VARIABLE)
@@ -69,7 +72,7 @@ SETTINGS_VARIABLES = frozenset({
     EXTENSIONS, INCLUDE_PREFIXES, EXCLUDE_PREFIXES, IDEMPOTENCY_CHECK, UPLOAD_CONCURRENCY,
     HANDON_MAX_AGE, HANDON_BACKOFF_MS, TAG_PREFIX, TAG_FIELDS, MAX_TAGS, MAX_CALLBACK_BYTES,
     ALLOWED_BUCKETS, ALLOWED_REGIONS, QUEUE_ID, ENDPOINT_URL, MAX_ATTEMPTS, LOG_LEVEL,
-    RECONCILE_BUCKETS, RECONCILE_REGION, RECONCILE_WINDOW, RECONCILE_SETTLE,
+    RECONCILE_BUCKETS, RECONCILE_REGION, RECONCILE_WINDOW, RECONCILE_SETTLE, RESULT_DOCUMENT,
 })  # fmt: skip
 # Common video and audio container extensions (lower case, no dot).
 DEFAULT_EXTENSIONS = frozenset(
@@ -137,6 +140,7 @@ class UploadSettings(CommonSettings):
     concurrency: int = DEFAULT_UPLOAD_CONCURRENCY
     hand_on_max_age_s: float = DEFAULT_HANDON_MAX_AGE_S
     hand_on_backoff_s: float = DEFAULT_HANDON_BACKOFF_MS / 1000
+    result_document: ResultLocation | None = None  # never submitted for: keys under it
 
 
 @record
@@ -150,6 +154,7 @@ class CallbackSettings(CommonSettings):
     allowed_buckets: frozenset[str]
     allowed_regions: frozenset[str]
     previous_secrets: tuple[str, ...] = field(repr=False)
+    result_document: ResultLocation | None = None  # written before the tags when set
 
     @property
     def verifying_secrets(self) -> tuple[str, ...]:
@@ -237,6 +242,11 @@ def _allowed_buckets(environ: Mapping[str, str]) -> frozenset[str]:
     return frozenset(items)
 
 
+def result_document_setting(environ: Mapping[str, str]) -> ResultLocation | None:
+    """MEDIA_TAGGER_RESULT_DOCUMENT (``shared.settings.result_document``); None when off."""
+    return result_location(environ, RESULT_DOCUMENT)
+
+
 def endpoint_url_setting(environ: Mapping[str, str]) -> str | None:
     raw = raw_value(environ, ENDPOINT_URL)
     if raw is None:
@@ -277,6 +287,7 @@ def load_upload_settings(environ: Mapping[str, str]) -> UploadSettings:
             environ, HANDON_BACKOFF_MS, DEFAULT_HANDON_BACKOFF_MS, HANDON_BACKOFF_RANGE_MS
         )
         / 1000,
+        result_document=result_document_setting(environ),
     )
 
 
@@ -300,4 +311,5 @@ def load_callback_settings(environ: Mapping[str, str]) -> CallbackSettings:
         allowed_buckets=_allowed_buckets(environ),
         allowed_regions=allowed_regions(environ, ALLOWED_REGIONS, SCF_REGION),
         previous_secrets=previous_secrets_setting(environ, CALLBACK_SECRET_PREVIOUS),
+        result_document=result_document_setting(environ),
     )

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from shared.errors import ConfigError
+from shared.models import ResultLocation
 from shared.records import record
 from shared.settings.functions import (
     DEFAULT_MAX_ATTEMPTS,
@@ -26,6 +27,7 @@ from shared.settings.functions import (
     endpoint_url_setting,
     own_tag_cap_setting,
     queue_id_setting,
+    result_document_setting,
     tag_fields_setting,
     tag_prefix_setting,
 )
@@ -53,6 +55,7 @@ class ReconcileSettings:
     window_s: float
     settle_s: float
     queue_id: str | None  # GET /jobs' queueId (MEDIA_TAGGER_QUEUE_ID); None: not sent
+    result_document: ResultLocation | None = None  # MEDIA_TAGGER_RESULT_DOCUMENT; None: off
 
 
 def _reconcile_target(environ: Mapping[str, str]) -> tuple[tuple[str, ...], str | None]:
@@ -85,4 +88,5 @@ def load_reconcile_settings(environ: Mapping[str, str]) -> ReconcileSettings:
         window_s=window,
         settle_s=settle,
         queue_id=queue_id_setting(environ),
+        result_document=result_document_setting(environ),
     )

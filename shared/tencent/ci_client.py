@@ -18,7 +18,7 @@ from shared.errors import CiError, EventError, MalformedBodyError
 from shared.models import MEDIA_INFO_TAG, Job, JobsPage
 from shared.ports import MediaInfoJobRequest
 from shared.tencent.endpoints import ci_host
-from shared.tencent.media_queue import MediaQueues, QueueCache
+from shared.tencent.media_queue import MediaQueue, MediaQueues, QueueCache
 from shared.tencent.transport import Transport
 from shared.tencent.xml_answers import parse_jobs_response
 from shared.tencent.xml_requests import build_media_info_job_request
@@ -138,6 +138,12 @@ class CiClient:
                 response.headers.get("x-ci-request-id"),
             )
         return page.jobs[0]
+
+    def describe_media_queue(
+        self, bucket: str, region: str, *, deadline: float | None = None
+    ) -> MediaQueue | None:
+        """GET /queue: the media queue this client's jobs go to, with MaxSize / MaxConcurrent."""
+        return self._queues.describe(bucket, region, deadline=deadline)
 
     def describe_job(
         self, bucket: str, region: str, job_id: str, *, deadline: float | None = None

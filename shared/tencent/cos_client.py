@@ -1,4 +1,5 @@
-"""COS object client: HEAD Object, GET/PUT Object tagging, GET Bucket (ports.ObjectStore).
+"""COS object client: HEAD Object, GET/PUT Object tagging, GET Bucket (ports.ObjectStore), and
+PUT/GET Object with user metadata for result documents (ports.DocumentStore).
 
 Wire details (signing, encoding, retries, error mapping) live in ``shared.tencent.transport``; XML
 in ``shared.tencent.xml_answers``. This module must not parse XML itself, merge or validate tag
@@ -8,7 +9,7 @@ content (that is ``shared.media.tags``), or log object metadata beyond keys.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import TypeVar
 
 import requests
@@ -21,6 +22,7 @@ from shared.tencent.xml_answers import parse_list_bucket, parse_tagging
 from shared.tencent.xml_requests import build_tagging
 
 NO_TAG_SET = "NoSuchTagSet"
+META_PREFIX = "x-cos-meta-"
 _DECIMAL = re.compile("[0-9]{1,20}")  # bytes; COS objects are far below 10**20
 Parsed = TypeVar("Parsed")
 
@@ -143,3 +145,49 @@ class CosClient:
             "cos", "GET", cos_host(bucket, region), "/", params=params, deadline=deadline
         )
         return _parsed(response, parse_list_bucket)
+
+    def put_object(
+        self,
+        obj: ObjectRef,
+        body: bytes,
+        *,
+        content_type: str,
+        metadata: Mapping[str, str],
+        deadline: float | None = None,
+    ) -> None:
+        """PUT Object: ``body`` with ``Content-Type`` and ``x-cos-meta-<name>`` headers."""
+        headers = {"Content-Type": content_type}
+        headers.update({META_PREFIX + name: value for name, value in metadata.items()})
+        self._transport.request(
+            "cos",
+            "PUT",
+            cos_host(obj.bucket, obj.region),
+            _object_key(obj),
+            headers=headers,
+            body=body,
+            deadline=deadline,
+        )
+
+    def head_metadata(self, obj: ObjectRef, *, deadline: float | None = None) -> dict[str, str]:
+        """HEAD Object's ``x-cos-meta-*`` headers, names lower case without the prefix."""
+        response = self._transport.request(
+            "cos", "HEAD", cos_host(obj.bucket, obj.region), _object_key(obj), deadline=deadline
+        )
+        return {
+            name.lower()[len(META_PREFIX) :]: value
+            for name, value in response.headers.items()
+            if name.lower().startswith(META_PREFIX)
+        }
+
+    def get_object(self, obj: ObjectRef, *, deadline: float | None = None) -> bytes:
+        """GET Object: the whole body (result documents are small)."""
+        params = {"versionId": obj.version_id} if obj.version_id else {}
+        response = self._transport.request(
+            "cos",
+            "GET",
+            cos_host(obj.bucket, obj.region),
+            _object_key(obj),
+            params=params,
+            deadline=deadline,
+        )
+        return bytes(response.content)

@@ -3,7 +3,8 @@
 Shared by GET /jobs answers and the callback body. A node without JobId or State is refused
 (``MalformedBodyError``); every other field is typed leniently (``shared.media.tree_values``):
 times "-" or empty are ``None``, the object key is kept raw, the MediaInfo node is parsed by
-``shared.media.mediainfo``. No I/O here.
+``shared.media.mediainfo`` and also kept whole, as JSON text (``shared.media.mediainfo_tree``).
+No I/O here.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from typing import Any
 
 from shared.errors import MalformedBodyError
 from shared.media.mediainfo import media_info_from_tree
+from shared.media.mediainfo_tree import media_info_json
 from shared.media.tree_values import count, label, optional_text
 from shared.models import Job, JobInput, JobOperation
 
@@ -38,10 +40,13 @@ def _job_operation(node: Any) -> JobOperation:
     if not isinstance(node, Mapping):
         return JobOperation()
     media = node.get("MediaInfo")
+    if not isinstance(media, Mapping) or not media:
+        media = None
     return JobOperation(
         user_data=optional_text(node.get("UserData")),
         job_level=count(node.get("JobLevel")),
-        media_info=media_info_from_tree(media) if isinstance(media, Mapping) and media else None,
+        media_info=media_info_from_tree(media) if media is not None else None,
+        media_info_json=media_info_json(media),
     )
 
 

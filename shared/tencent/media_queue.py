@@ -53,6 +53,13 @@ class MediaQueue:
     queue_id: str
     state: str | None = None
     category: str | None = None
+    max_size: int | None = None  # MaxSize: jobs the queue holds waiting
+    max_concurrent: int | None = None  # MaxConcurrent: jobs it runs at once
+
+
+def _count(value: Any) -> int | None:
+    text = label(value)
+    return int(text) if text and text.isascii() and text.isdigit() else None
 
 
 def _non_exist_ids(node: Any) -> Iterator[str]:
@@ -75,7 +82,13 @@ def parse_queue_list(body: bytes) -> tuple[tuple[MediaQueue, ...], tuple[str, ..
         queue_id = label(item.get("QueueId")) or label(item.get("QueueID"))  # 2021 doc: QueueID
         if queue_id:
             queues.append(
-                MediaQueue(queue_id, label(item.get("State")), label(item.get("Category")))
+                MediaQueue(
+                    queue_id,
+                    label(item.get("State")),
+                    label(item.get("Category")),
+                    _count(item.get("MaxSize")),
+                    _count(item.get("MaxConcurrent")),
+                )
             )
     return tuple(queues), tuple(_non_exist_ids(tree.get("NonExistPIDs")))
 
@@ -183,11 +196,30 @@ class MediaQueues:
         )  # fmt: skip
         return queue_id
 
+    def describe(self, bucket: str, region: str, *, deadline: float | None) -> MediaQueue | None:
+        """The queue requests go to (the configured id, else the first media queue in any
+        state), with its figures; None when GET /queue lists none (backfill's progress line)."""
+        queues = self._describe(bucket, region, deadline, state="All", ids=self._configured)[0]
+        wanted = self.known(bucket, region)
+        for queue in queues:
+            if queue.queue_id == wanted or (
+                wanted is None and queue.category in (None, MEDIA_CATEGORY)
+            ):
+                return queue
+        return None
+
     def _describe(
-        self, bucket: str, region: str, deadline: float | None
+        self,
+        bucket: str,
+        region: str,
+        deadline: float | None,
+        *,
+        state: str = ACTIVE,
+        ids: str | None = None,
     ) -> tuple[tuple[MediaQueue, ...], tuple[str, ...]]:
-        # All four parameters, as ci_get_media_queue sends them; "Active" is a documented state.
-        params = {"queueIds": "", "state": ACTIVE, "pageNumber": "1", "pageSize": "10"}
+        # All four parameters, as ci_get_media_queue sends them; "Active" is a documented state,
+        # "All" is the SDK's default (undocumented, accepted).
+        params = {"queueIds": ids or "", "state": state, "pageNumber": "1", "pageSize": "10"}
         response = self._transport.request(
             "ci", "GET", ci_host(bucket, region), "/queue", params=params, deadline=deadline
         )

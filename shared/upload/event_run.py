@@ -116,12 +116,30 @@ class EventRun:
         deadline: float | None,
         summary: dict[str, Any],
     ) -> None:
+        state = self._bounded(state)
         if self._wait_until(state.not_before, deadline):
             self._settle(state, self._submit_all(records, deadline), summary)
             return
         waiting = Failed(state.reason or DEADLINE_CODE, False, "waiting for notBefore")
         following = replace(state, generation=state.generation + 1)  # untried: passed on
         self._hand(following, [(item, waiting) for item in records], summary)
+
+    def _bounded(self, state: HandOnState) -> HandOnState:
+        """``state`` with times no later than this chain can have set them: a hand-on event with
+        a future ``since`` or a ``notBefore`` beyond the longest pause (a forged or corrupted
+        event) would otherwise never expire, or wait forever, one invocation after another."""
+        now = self._clock()
+        since = min(state.since, now)
+        not_before = min(state.not_before, now + self._policy.backoff_max_s)
+        if (since, not_before) == (state.since, state.not_before):
+            return state
+        self._log.decision(
+            "hand-on-clamped",
+            reason="since or notBefore lies beyond what this function sets",
+            level=logging.WARNING,
+            generation=state.generation,
+        )
+        return replace(state, since=since, not_before=not_before)
 
     # -- intake ------------------------------------------------------------------------------
     def _records(
@@ -133,7 +151,9 @@ class EventRun:
                 return handed
             parsed = parse_cos_event(event)
         except EventError as exc:
-            self._log.decision("skipped", reason=f"not-a-cos-event: {exc}", level=logging.WARNING)
+            reason = f"not-a-cos-event: {exc}"
+            summary["skipped"].append({"key": None, "reason": reason})
+            self._log.decision("skipped", reason=reason, level=logging.WARNING)
             return None
         records: list[UploadRecord] = []
         for item in parsed:
@@ -212,13 +232,13 @@ class EventRun:
             self._unsubmitted(state, left, f"{why}:{reason}", summary)
             return
         pause = 0.0 if codes == {DEADLINE_CODE} else self._pause(state.generation)
-        following = HandOnState(
-            state.generation + 1, state.since, self._clock() + pause, fruitless, reason
-        )
+        last_try = state.since + self._policy.max_age_s  # the chain's last try is at its max age
+        not_before = min(self._clock() + pause, last_try)
+        following = HandOnState(state.generation + 1, state.since, not_before, fruitless, reason)
         self._hand(following, left, summary)
 
     def _give_up_reason(self, state: HandOnState, fruitless: int, queue: bool) -> str | None:
-        if self._clock() - state.since > self._policy.max_age_s:
+        if self._clock() - state.since >= self._policy.max_age_s:
             return "hand-on-expired"
         if not queue and fruitless > self._policy.max_fruitless:
             return "no-progress"

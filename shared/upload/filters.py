@@ -1,11 +1,15 @@
 """Which uploads deserve a MediaInfo job: a pure decision with a stated reason for every skip.
 
-Checks in order (cheapest and most certain first): event type (only cos:ObjectCreated:*),
-folder markers (key ends with '/'), empty objects, include prefixes, exclude prefixes, then the
-case-insensitive extension allow-list (the COS trigger's suffix filter is case-sensitive and takes
-one suffix, so the real filtering happens here). ``decide_object`` is the per-object part (every
-check but the event type); backfill applies it to listed objects, so both see the same filters.
-No I/O and no logging: the caller logs.
+Checks in order (cheapest and most certain first): event type (only cos:ObjectCreated:*), the
+result-document location (``result_location_skip``: whatever the extension, a document written
+there must never start a job, or every document would raise an upload event that makes a job that
+writes a document ...), folder markers (key ends with '/'), empty objects, the prefix the batch
+path writes its own objects under (``shared.contract.batch.RESERVED_PREFIX``: refused whatever
+the settings say, so those writes can never start a job), include prefixes, exclude prefixes,
+then the case-insensitive extension allow-list (the COS trigger's suffix filter is
+case-sensitive and takes one suffix, so the real filtering happens here). ``decide_object`` is
+the per-object part (every check but the event type); backfill applies it to listed objects, so
+both see the same filters. No I/O and no logging: the caller logs.
 """
 
 from __future__ import annotations
@@ -13,10 +17,13 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from typing import Union
 
+from shared.contract.batch import RESERVED_PREFIX, is_reserved_key
+from shared.models import ResultLocation
 from shared.records import record
 from shared.upload.cos_event import UploadRecord
 
 OBJECT_CREATED_PREFIX = "cos:ObjectCreated:"
+RESULT_LOCATION_REASON = "result-document-location"
 
 
 @record
@@ -61,11 +68,21 @@ def event_skip(event_name: str) -> Skip | None:
     return None
 
 
+def result_location_skip(bucket: str, key: str, location: ResultLocation | None) -> Skip | None:
+    """Nothing under the result location is processed: no extension or prefix setting can
+    bring it back (MEDIA_TAGGER_RESULT_DOCUMENT; docs/result-document.md "Loop safety")."""
+    if location is not None and location.holds(bucket, key):
+        return Skip(RESULT_LOCATION_REASON)
+    return None
+
+
 def _object_skip(key: str, size: int) -> Skip | None:
     if key.endswith("/"):
         return Skip("folder-marker")
     if size == 0:
         return Skip("empty-object")
+    if is_reserved_key(key):
+        return Skip(f"reserved-prefix:{RESERVED_PREFIX}")
     return None
 
 

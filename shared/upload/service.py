@@ -1,15 +1,15 @@
 """The upload use case, per object: filters, (optional) duplicate check, POST /jobs, one log line.
 
 ``handle_object`` is the path every object takes, from a COS trigger record, a hand-on or a
-backfill listing: decide (``shared.upload.filters``), optionally check that the object's tags do
-not already hold a final result for this content (one GET ?tagging; off by default: a duplicate
-event costs one extra MediaInfo job, see docs "Costs"), then submit the job with the object-bound
-callback URL and the UserData the callback needs. Remote errors become outcomes, never raise:
-``Failed(permanent=True)`` for what resubmitting cannot fix, ``Failed(permanent=False)`` for what
-a later attempt may (timeouts, 5xx, throttling, a full or paused CI queue, the deadline). A full
-queue or throttling is retried in place while the deadline leaves room. Whole events (many
-records, concurrency, hand-on) are ``shared.upload.event_run``. Written against
-``ports.ObjectStore`` / ``ports.MediaJobs``; this module must not import requests.
+backfill listing: decide (``shared.upload.filters``, the result-document location first),
+optionally check that the object's tags do not already hold a final result for this content (one
+GET ?tagging; off by default: a duplicate event costs one extra MediaInfo job, see docs "Costs"),
+then submit the job with the object-bound callback URL and the UserData the callback needs. Remote
+errors become outcomes, never raise: ``Failed(permanent=True)`` for what resubmitting cannot fix,
+``Failed(permanent=False)`` for what a later attempt may (timeouts, 5xx, throttling, a full or
+paused CI queue, the deadline). A full queue or throttling is retried in place while the deadline
+leaves room. Whole events (many records, concurrency, hand-on) are ``shared.upload.event_run``.
+Written against ``ports.ObjectStore`` / ``ports.MediaJobs``; this module must not import requests.
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ from shared.ports import MediaInfoJobRequest, MediaJobs, ObjectStore
 from shared.records import record
 from shared.settings.functions import UploadSettings
 from shared.upload.cos_event import UploadRecord
-from shared.upload.filters import Skip, decide_object
+from shared.upload.filters import Skip, decide_object, result_location_skip
 
 FUNCTION_NAME = "submit_on_upload"
 DRY_RUN_REASON = "dry-run"  # backfill --dry-run: everything but the POST /jobs
@@ -157,7 +157,9 @@ class UploadService:
     def _outcome_for(
         self, record: UploadRecord, deadline: float | None, attempt: int
     ) -> RecordOutcome:
-        decision = decide_object(
+        decision = result_location_skip(
+            record.bucket, record.key, self._settings.result_document
+        ) or decide_object(
             record.key,
             record.size,
             extensions=self._settings.extensions,
