@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 from emulator.ci.callbacks import is_loopback_url
 from emulator.ci.jobs import CI_TIME_FORMAT, JobRecord, JobStore, job_detail_nodes
@@ -85,6 +85,37 @@ def page_size_of(value: str | None) -> int:
     if not value.isdigit() or not 1 <= int(value) <= MAX_PAGE_SIZE:
         raise invalid(f"size must be an integer from 1 to {MAX_PAGE_SIZE}")
     return int(value)
+
+
+class _Sequenced(Protocol):
+    @property
+    def seq(self) -> int: ...
+
+
+_S = TypeVar("_S", bound=_Sequenced)
+
+
+def list_order_of(request: ApiRequest) -> str:
+    order = request.param("orderByTime") or "Desc"
+    if order not in ("Desc", "Asc"):
+        raise invalid("orderByTime must be Desc or Asc")
+    return order
+
+
+def token_page(items: list[_S], request: ApiRequest, order: str) -> tuple[list[_S], str | None]:
+    """One page of ``items`` (in creation order) after ``nextToken``, as GET /jobs and GET
+    /inventorytriggerjob page them: ``size`` items, and the next token (None on the last page)."""
+    size = page_size_of(request.param("size"))
+    if order == "Desc":
+        items = items[::-1]
+    token = request.param("nextToken") or ""
+    if token:
+        if not token.isdigit():
+            raise invalid("nextToken is not valid")
+        after = int(token)
+        items = [i for i in items if (i.seq < after if order == "Desc" else i.seq > after)]
+    page = items[:size]
+    return page, str(page[-1].seq) if len(items) > size else None
 
 
 def _states(value: str | None) -> frozenset[str] | None:
@@ -181,23 +212,13 @@ class CiApi:
     def _list(self, request: ApiRequest) -> Reply:
         if request.param("tag") != "MediaInfo":
             raise invalid("tag is required and must be MediaInfo")
-        order = request.param("orderByTime") or "Desc"
-        if order not in ("Desc", "Asc"):
-            raise invalid("orderByTime must be Desc or Asc")
-        size = page_size_of(request.param("size"))
+        order = list_order_of(request)
+        page_size_of(request.param("size"))  # refused before the filter's own checks
         wanted = _JobFilter.from_request(request)
         jobs = [job for job in self._jobs.all() if wanted.matches(job)]
-        if order == "Desc":
-            jobs.reverse()
-        token = request.param("nextToken") or ""
-        if token:
-            if not token.isdigit():
-                raise invalid("nextToken is not valid")
-            after = int(token)
-            jobs = [j for j in jobs if (j.seq < after if order == "Desc" else j.seq > after)]
-        page, more = jobs[:size], len(jobs) > size
+        page, following = token_page(jobs, request, order)
         nodes: list[XmlNode] = [("JobsDetail", job_detail_nodes(job)) for job in page]
-        nodes.append(("NextToken", str(page[-1].seq) if more else None))
+        nodes.append(("NextToken", following))
         return _jobs_reply(nodes)
 
 

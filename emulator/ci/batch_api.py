@@ -18,7 +18,14 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from emulator.ci.api import callback_of, page_size_of, parse_ci_time, user_data_of
+from emulator.ci.api import (
+    callback_of,
+    list_order_of,
+    page_size_of,
+    parse_ci_time,
+    token_page,
+    user_data_of,
+)
 from emulator.ci.batch_runner import BatchRunner
 from emulator.ci.batches import BatchRecord, BatchStore, batch_detail_nodes
 from emulator.ci.queue import DEFAULT_QUEUE_ID
@@ -133,10 +140,8 @@ class BatchApi:
         return Reply(200, [], b"")
 
     def _list(self, request: ApiRequest) -> Reply:
-        order = request.param("orderByTime") or "Desc"
-        if order not in ("Desc", "Asc"):
-            raise invalid("orderByTime must be Desc or Asc")
-        size = page_size_of(request.param("size"))
+        order = list_order_of(request)
+        page_size_of(request.param("size"))  # refused before the times and states
         start = parse_ci_time(request.param("startCreationTime"), "startCreationTime")
         end = parse_ci_time(request.param("endCreationTime"), "endCreationTime")
         states = _states(request.param("states"))
@@ -148,17 +153,9 @@ class BatchApi:
             and (start is None or int(batch.creation_time) >= start)
             and (end is None or int(batch.creation_time) <= end)
         ]
-        if order == "Desc":
-            wanted.reverse()
-        token = request.param("nextToken") or ""
-        if token:
-            if not token.isdigit():
-                raise invalid("nextToken is not valid")
-            after = int(token)
-            wanted = [b for b in wanted if (b.seq < after if order == "Desc" else b.seq > after)]
-        page, more = wanted[:size], len(wanted) > size
+        page, following = token_page(wanted, request, order)
         nodes: list[XmlNode] = [("JobsDetail", batch_detail_nodes(batch)) for batch in page]
-        nodes.append(("NextToken", str(page[-1].seq) if more else None))
+        nodes.append(("NextToken", following))
         return _reply(nodes)
 
 
