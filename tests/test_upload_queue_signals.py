@@ -3,7 +3,8 @@
 Through ``functions.submit_on_upload.index.handle`` over a strict HTTP mock (CI's 403
 QueueSaturated / QueuePaused with CI's error body, SCF Invoke for the hand-on), with an injected
 clock: nothing sleeps. The context's 3 s limit puts the deadline 1.5 s after the start
-(``invocation_deadline``); in-place pauses start at 0.25 s and double; hand-on pauses start at
+(``invocation_deadline``); in-place pauses start at 0.25 s and double (``run`` puts the jitter at
+its top, so each is its whole step, unless a test says otherwise); hand-on pauses start at
 MEDIA_TAGGER_HANDON_BACKOFF_MS (2 s) and double per generation, half of them jittered.
 """
 
@@ -11,7 +12,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -57,7 +58,16 @@ def logged() -> Iterator[list[dict[str, Any]]]:
         yield handler.lines
 
 
-def run(event: Any, clock: FakeClock, environ: dict[str, str] | None = None) -> dict[str, Any]:
+def full_step() -> float:
+    return 1.0  # the jitter at its top: every pause is its whole step
+
+
+def run(
+    event: Any,
+    clock: FakeClock,
+    environ: dict[str, str] | None = None,
+    jitter: Callable[[], float] = full_step,
+) -> dict[str, Any]:
     return index.handle(
         event,
         load_context(),
@@ -65,6 +75,7 @@ def run(event: Any, clock: FakeClock, environ: dict[str, str] | None = None) -> 
         clock=clock,
         sleep=clock.sleep,
         session=requests.Session(),
+        jitter=jitter,
     )
 
 
@@ -91,6 +102,21 @@ def test_a_full_queue_is_retried_in_place_and_the_job_submitted(
     assert summary["handed_on"] == summary["failed"] == summary["unsubmitted"] == []
     assert clock.sleeps == [0.25, 0.5]  # doubling pauses, all inside the 1.5 s deadline
     assert clock.now == T0 + 0.75
+
+
+def test_in_place_pauses_are_jittered_down_to_half_their_step(
+    logged: list[dict[str, Any]],
+) -> None:
+    """With the jitter at its bottom each pause is half its step (0.125, 0.25, 0.5 s), so a 4th
+    try fits before the deadline; instances refused together do not return together."""
+    clock = FakeClock(T0)
+    with strict_mock(ordered=True) as mock:
+        for _ in range(3):
+            refuse(mock, SATURATED)
+        mock.add(responses.POST, JOBS_URL, body=submitted_xml("j1", DEMO_KEY))
+        summary = run(cos_event(cos_record(DEMO_KEY)), clock, jitter=lambda: 0.0)
+    assert summary["submitted"] == [{"key": DEMO_KEY, "job_id": "j1"}]
+    assert clock.sleeps == [0.125, 0.25, 0.5]
 
 
 def test_a_queue_full_past_the_deadline_hands_the_record_on(

@@ -10,6 +10,7 @@ raised exception marks the invocation failed, which is how SCF's async retry is 
 from __future__ import annotations
 
 import os
+import random
 import time
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -40,8 +41,10 @@ def handle(
     clock: Callable[[], float] = time.time,
     sleep: Callable[[float], None] = time.sleep,
     session: requests.Session | None = None,
+    jitter: Callable[[], float] = random.random,
 ) -> dict[str, Any]:
-    """One invocation with its collaborators injectable (tests pass all of them)."""
+    """One invocation with its collaborators injectable (tests pass all of them; ``jitter``, in
+    [0, 1), spreads the in-place and hand-on pauses of instances that meet a full queue at once)."""
     started = clock()
     env = os.environ if environ is None else environ
     request_id = context_request_id(context)
@@ -59,7 +62,7 @@ def handle(
         session=session,
         queue_id=settings.queue_id,
     )
-    service = UploadService(settings, store, jobs, log, clock=clock, sleep=sleep)
+    service = UploadService(settings, store, jobs, log, clock=clock, sleep=sleep, jitter=jitter)
     identity = function_identity(context, env)
     hand_on = None
     if identity is not None:
@@ -70,7 +73,7 @@ def handle(
         backoff_first_s=settings.hand_on_backoff_s,
     )
     deadline = invocation_deadline(started, context_time_limit_ms(context))
-    run = EventRun(service, hand_on, policy, clock=clock, sleep=sleep)
+    run = EventRun(service, hand_on, policy, clock=clock, sleep=sleep, jitter=jitter)
     return run.run(event, deadline=deadline)
 
 

@@ -15,6 +15,7 @@ Written against ``ports.ObjectStore`` / ``ports.MediaJobs``; this module must no
 from __future__ import annotations
 
 import logging
+import random
 import time
 from collections.abc import Callable
 from typing import Any, Union
@@ -95,6 +96,7 @@ class UploadService:
         clock: Callable[[], float] = time.time,
         sleep: Callable[[float], None] = time.sleep,
         dry_run: bool = False,
+        jitter: Callable[[], float] = random.random,
     ) -> None:
         self._settings = settings
         self._store = store
@@ -103,6 +105,7 @@ class UploadService:
         self._clock = clock
         self._sleep = sleep
         self._dry_run = dry_run
+        self._jitter = jitter
 
     @property
     def settings(self) -> UploadSettings:
@@ -196,19 +199,22 @@ class UploadService:
         self, record: UploadRecord, request: MediaInfoJobRequest, deadline: float | None
     ) -> Job:
         """POST /jobs; a full queue or throttling is retried in place while the deadline allows
-        (doubling pauses from ``QUEUE_BACKOFF_FIRST_S``); otherwise the error goes up."""
-        pause = QUEUE_BACKOFF_FIRST_S
+        (pauses doubling from ``QUEUE_BACKOFF_FIRST_S``, each between half and all of its step,
+        so instances refused at the same moment do not come back at the same moment); otherwise
+        the error goes up."""
+        step = QUEUE_BACKOFF_FIRST_S
         while True:
             try:
                 return self._jobs.submit_media_info_job(
                     record.bucket, record.region, request, deadline=deadline
                 )
             except CiError as exc:
+                pause = step * (0.5 + self._jitter() / 2)
                 room = deadline is not None and self._clock() + pause < deadline
                 if exc.code not in RETRY_IN_PLACE or not room:
                     raise
             self._sleep(pause)
-            pause *= 2
+            step *= 2
 
 
 def job_request_for(
