@@ -432,6 +432,35 @@ def test_time_runs_out_between_records() -> None:
     assert caught.value.failed_keys == ("audio/2024/11/podcast-ep12.m4a",)
 
 
+@pytest.mark.parametrize(
+    ("first_s", "second_started"), [(1.4, True), (1.5, True), (1.6, False), (1.9, False)]
+)
+def test_no_record_starts_within_the_read_timeout_floor_of_the_deadline(
+    first_s: float, second_started: bool
+) -> None:
+    """The deadline is 2 s away; the first record's POST takes ``first_s``. A request started
+    less than 0.5 s before the deadline would wait the transport's read-timeout floor past it
+    (and could push the invocation past its limit), so the second record is handed on."""
+    clock = Clock()
+    jobs = SlowJobs(clock, first_s)
+    event = load_event("cos_multipart")
+    if second_started:
+        summary = run(event, jobs=jobs, clock=clock, deadline=T0 + 2)
+        assert len(summary["submitted"]) == 2
+        return
+    with pytest.raises(TransientSubmitError, match=r"1 record\(s\) not submitted") as caught:
+        run(event, jobs=jobs, clock=clock, deadline=T0 + 2)
+    assert len(jobs.submitted) == 1
+    assert [f["code"] for f in caught.value.summary["failed"]] == ["DeadlineExceeded"]
+
+
+@pytest.mark.parametrize("deadline_s", [0.4, 0.1])
+def test_a_short_invocation_still_starts_its_records(deadline_s: float) -> None:
+    """The margin is at most half the time the invocation had, so a short limit still submits."""
+    summary = run(load_event("cos_multipart"), deadline=T0 + deadline_s)
+    assert len(summary["submitted"]) == 2
+
+
 def test_ms_is_measured_per_record(log_lines: list[str]) -> None:
     run(load_event("cos_put"), clock=Clock(step=0.25), deadline=None)
     record_line, summary_line = decisions(log_lines)

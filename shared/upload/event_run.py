@@ -41,6 +41,13 @@ from shared.upload.service import (
     UploadService,
 )
 
+# A record is not started later than this before the deadline (at most half the time the
+# invocation had): the transport never cuts a read timeout below 0.5 s
+# (shared.tencent.transport.MIN_READ_TIMEOUT_S), so a request started later would end past the
+# deadline and could push the invocation past its limit, after which SCF runs the event again
+# (two chains for the same records). Such a record is handed on at once instead.
+MIN_START_S = 0.5
+
 RECOVER_COMMAND = "python -m shared backfill --bucket {bucket} --region {region} --key {key}"
 
 
@@ -94,11 +101,14 @@ class EventRun:
         self._jitter = jitter
         self._log = service.log
         self._blocked: str | None = None  # the queue signal that stopped this invocation
+        self._latest_start: float | None = None  # no record starts after this (set by run)
         self._lock = threading.Lock()
 
     def run(self, event: object, *, deadline: float | None) -> dict[str, Any]:
         """The summary; raises TransientSubmitError when records could not be handed on."""
         started, summary = self._clock(), _summary()
+        if deadline is not None:
+            self._latest_start = deadline - min(MIN_START_S, max(0.0, deadline - started) / 2)
         try:
             parsed = self._records(event, summary)
             if parsed is not None:
@@ -197,6 +207,8 @@ class EventRun:
         blocked = self._blocked
         if blocked is not None:
             return Failed(blocked, False, f"not tried: CI answered {blocked} in this invocation")
+        if self._latest_start is not None and self._clock() > self._latest_start:
+            return Failed(DEADLINE_CODE, False, "too little time left to start before the deadline")
         outcome = self._service.handle_object(item, deadline=deadline, log_transient=False)
         if isinstance(outcome, Failed) and outcome.code in QUEUE_SIGNALS:
             with self._lock:
