@@ -4,7 +4,7 @@ A batch job makes Cloud Infinite run one MediaInfo job per object of a prefix or
 manifest (cos-ci-api.md section 10, ci-facts.md section 8). ``BatchEngine`` is CI's batch API plus
 the per-object job listing by batch (``GET /jobs?inventoryTriggerJobId=``); ``ObjectBodies`` reads
 and writes small objects (the batch record, manifests). ``shared.tencent.ci_batches`` and
-``shared.tencent.cos_objects`` implement them over HTTP; tests implement them with fakes. Values
+``shared.tencent.cos_client`` implement them over HTTP; tests implement them with fakes. Values
 and Protocols only: no I/O, no parsing.
 """
 

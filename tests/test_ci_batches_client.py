@@ -1,5 +1,6 @@
-"""CiBatchClient and CosObjectBodies over a strict HTTP mock: every new CI and COS call, its exact
-XML body, query and signed headers (Authorization computed by cos-python-sdk-v5's CosS3Auth).
+"""CiBatchClient and CosClient's small-object GET/PUT over a strict HTTP mock: every new CI and
+COS call, its exact XML body, query and signed headers (Authorization computed by
+cos-python-sdk-v5's CosS3Auth).
 
 The batch body follows the "trigger job (independent node)" doc (ci-facts.md 8.1); the list
 names Type=Job (the SDK's default Workflow would hide MediaInfo batches, ci-facts.md 8.3).
@@ -18,7 +19,7 @@ from shared.batch_jobs import BatchInput, BatchRequest
 from shared.errors import CiError, CosError, EventError
 from shared.models import ObjectRef
 from shared.tencent.ci_batches import CiBatchClient
-from shared.tencent.cos_objects import CosObjectBodies
+from shared.tencent.cos_client import CosClient
 from shared.tencent.media_queue import QueueCache
 from tests.client_helpers import (
     BUCKET,
@@ -278,13 +279,13 @@ def test_put_object_bytes_sends_the_body_with_content_md5() -> None:
     headers = expected_headers("PUT", OBJ_URL, COS_HOST, key=OBJ.key, extra=extra, body=body)
     with strict_mock() as mock:
         mock.add(responses.PUT, OBJ_URL, match=match_request(headers=headers, body=body))
-        bodies = CosObjectBodies(make_transport())
+        bodies = CosClient(make_transport())
         bodies.put_object_bytes(OBJ, body, content_type="application/json")
 
 
 def test_get_object_bytes_reads_the_body_none_for_404_and_refuses_large_ones() -> None:
     headers = expected_headers("GET", OBJ_URL, COS_HOST, key=OBJ.key)
-    bodies = CosObjectBodies(make_transport())
+    bodies = CosClient(make_transport())
     with strict_mock(ordered=True) as mock:
         mock.add(responses.GET, OBJ_URL, body=b"12345", match=match_request(headers=headers))
         mock.add(responses.GET, OBJ_URL, status=404)

@@ -38,7 +38,6 @@ from shared.settings.reconcile import load_reconcile_settings
 from shared.tencent.ci_batches import CiBatchClient
 from shared.tencent.ci_client import CiClient
 from shared.tencent.cos_client import CosClient
-from shared.tencent.cos_objects import CosObjectBodies
 
 BACKFILL_FN = "backfill"
 
@@ -77,7 +76,7 @@ def run_batch_backfill(
     store = CosClient(transport)
     engine = CiBatchClient(transport, queue_id=upload.queue_id)
     documents = result_documents(tags.result_document, store)
-    clients = DrainClients(store, engine, CosObjectBodies(transport), documents)
+    clients = DrainClients(store, engine, store, documents)
     jobs = CiClient(transport, queue_id=upload.queue_id)
     resubmit, _ = resubmitter(env, store, jobs, log)
     settings = DrainSettings(

@@ -38,7 +38,6 @@ from shared.settings.reconcile import load_reconcile_settings
 from shared.tencent.ci_batches import CiBatchClient
 from shared.tencent.ci_client import CiClient
 from shared.tencent.cos_client import CosClient
-from shared.tencent.cos_objects import CosObjectBodies
 from shared.upload.filters import Skip, decide_object
 
 DRAIN_FN = "batch-drain"
@@ -219,7 +218,7 @@ def run_batch_drains(
     clients = DrainClients(
         store,
         CiBatchClient(transport, queue_id=settings.queue_id),
-        CosObjectBodies(transport),
+        store,  # its small-object GET/PUT keeps the batch records
         result_documents(settings.result_document, store),
     )
     jobs = CiClient(transport, queue_id=settings.queue_id)

@@ -1,5 +1,8 @@
-"""COS object client: HEAD Object, GET/PUT Object tagging, GET Bucket (ports.ObjectStore), and
-PUT/GET Object with user metadata for result documents (ports.DocumentStore).
+"""COS object client: HEAD Object, GET/PUT Object tagging, GET Bucket (ports.ObjectStore),
+PUT/GET Object with user metadata for result documents (ports.DocumentStore), and small objects
+read and written whole for the batch path's records and manifests (batch_jobs.ObjectBodies: a
+body is refused above ``max_bytes`` and written with Content-MD5, so COS rejects one damaged on
+the way).
 
 Wire details (signing, encoding, retries, error mapping) live in ``shared.tencent.transport``; XML
 in ``shared.tencent.xml_answers``. This module must not parse XML itself, merge or validate tag
@@ -8,6 +11,8 @@ content (that is ``shared.media.tags``), or log object metadata beyond keys.
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import re
 from collections.abc import Callable, Mapping
 from typing import TypeVar
@@ -158,6 +163,22 @@ class CosClient:
         """PUT Object: ``body`` with ``Content-Type`` and ``x-cos-meta-<name>`` headers."""
         headers = {"Content-Type": content_type}
         headers.update({META_PREFIX + name: value for name, value in metadata.items()})
+        self._put(obj, body, headers, deadline)
+
+    def put_object_bytes(
+        self, obj: ObjectRef, body: bytes, *, content_type: str, deadline: float | None = None
+    ) -> None:
+        """PUT Object with ``body`` and its Content-MD5 (replaces the object atomically)."""
+        digest = hashlib.md5(body, usedforsecurity=False).digest()
+        headers = {
+            "Content-Type": content_type,
+            "Content-MD5": base64.b64encode(digest).decode("ascii"),
+        }
+        self._put(obj, body, headers, deadline)
+
+    def _put(
+        self, obj: ObjectRef, body: bytes, headers: dict[str, str], deadline: float | None
+    ) -> None:
         self._transport.request(
             "cos",
             "PUT",
@@ -191,3 +212,19 @@ class CosClient:
             deadline=deadline,
         )
         return bytes(response.content)
+
+    def get_object_bytes(
+        self, obj: ObjectRef, *, max_bytes: int, deadline: float | None = None
+    ) -> bytes | None:
+        """The whole body, or None for 404; CosError when it is larger than ``max_bytes``."""
+        try:
+            body = self.get_object(obj, deadline=deadline)
+        except CosNotFoundError:
+            return None
+        if len(body) > max_bytes:
+            raise CosError(
+                200,
+                "ObjectTooLarge",
+                f"{obj.key!r} is {len(body)} bytes; at most {max_bytes} are read",
+            )
+        return body
