@@ -232,6 +232,13 @@ class Pipeline:
     emulator: Emulator
     client: CosS3Client
 
+    @classmethod
+    def settled(cls, emulator: Emulator) -> Pipeline:
+        """The pipeline of a module's emulator once the previous test's work is done, no faults."""
+        assert emulator.wait_idle(SETTLE_S)
+        emulator.faults.reset()
+        return cls(emulator, oracle_client(emulator))
+
     def mark(self) -> Mark:
         emulator = self.emulator
         return Mark(

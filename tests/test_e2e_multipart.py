@@ -104,9 +104,7 @@ def emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Emulator]:
 
 @pytest.fixture
 def pipeline(emulator: Emulator) -> Pipeline:
-    assert emulator.wait_idle(SETTLE_S)
-    emulator.faults.reset()
-    return Pipeline(emulator, oracle_client(emulator))
+    return Pipeline.settled(emulator)
 
 
 def upload_file(pipeline: Pipeline, key: str, video: VideoFile) -> str:

@@ -23,7 +23,6 @@ from tests.e2e_helpers import (
     CI_HOST,
     PREFIX,
     README_REQUESTS,
-    SETTLE_S,
     VIDEO_ARGS,
     Media,
     Pipeline,
@@ -64,10 +63,9 @@ def emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Emulator]:
 
 @pytest.fixture
 def pipeline(emulator: Emulator) -> Pipeline:
-    assert emulator.wait_idle(SETTLE_S)
-    emulator.faults.reset()
+    pipeline = Pipeline.settled(emulator)
     emulator.server.callback_shape = "standard"
-    return Pipeline(emulator, oracle_client(emulator))
+    return pipeline
 
 
 # Each documented callback body shape (emulator.ci.callback_shapes) in each format it differs in:

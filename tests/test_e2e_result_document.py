@@ -28,7 +28,6 @@ from tests.e2e_helpers import (
     generate_media,
     list_keys,
     md5_hex,
-    oracle_client,
     read_tags,
 )
 
@@ -87,9 +86,7 @@ def emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Emulator]:
 
 @pytest.fixture
 def pipeline(emulator: Emulator) -> Pipeline:
-    assert emulator.wait_idle(SETTLE_S)
-    emulator.faults.reset()
-    return Pipeline(emulator, oracle_client(emulator))
+    return Pipeline.settled(emulator)
 
 
 def read_document(pipeline: Pipeline, key: str) -> dict[str, Any]:
